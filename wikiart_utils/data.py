@@ -107,3 +107,35 @@ def make_loader(dataset: Dataset, batch_size: int = 64, shuffle: bool = False, w
         persistent_workers=workers > 0, prefetch_factor=4 if workers > 0 else None,
         drop_last=drop_last, generator=generator,
     )
+
+
+def measure_throughput(loader: DataLoader, max_batches: int = 10) -> dict[str, float]:
+    """Images per second a DataLoader delivers (after one warm-up batch), to see if it can feed a GPU."""
+    import time
+
+    iterator = iter(loader)
+    next(iterator)  # warm-up: worker start, first decode
+    images_seen, start = 0, time.perf_counter()
+    for _, batch in zip(range(max_batches), iterator):
+        if batch is not None:
+            images_seen += len(batch[0])
+    seconds = time.perf_counter() - start
+    return {"images": images_seen, "seconds": round(seconds, 3),
+            "images_per_s": round(images_seen / seconds, 1) if seconds else float("nan")}
+
+
+def dataset_dir(data_dir: str | Path | None = None, sample_n: int = 2000, sample_size: int = 96) -> Path:
+    """The dataset directory a notebook runs on: `data_dir` if given, else the embedded sample
+    (generated on first use into data/sample). Prints which, so every notebook says what data it shows."""
+    from . import sample
+
+    if data_dir:
+        root = Path(data_dir)
+        meta = index.read_metadata(root)
+        print(f"Data: {root.name}/ ({len(meta):,} images, a real dataset directory)")
+    else:
+        root = sample.ensure_sample(None, n=sample_n, size=sample_size)
+        meta = index.read_metadata(root)
+        print(f"Data: the embedded synthetic sample data/sample/ ({len(meta):,} images, {sample_size} px): "
+              "labels drawn from WikiArt's real frequencies, pixels synthetic")
+    return root

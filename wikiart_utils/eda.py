@@ -1,0 +1,92 @@
+"""Dataset statistics for the EDA notebooks: counts, unknown shares, splits, the accuracy paradox.
+
+All functions take the `metadata.csv` table (index.read_metadata) and return small DataFrames, so a
+notebook cell is one call and one display.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from . import labels, splits
+
+
+def label_counts(meta: pd.DataFrame, task: str) -> pd.Series:
+    """Images per class of `task` (labelled rows only), most frequent first; zero-count classes kept."""
+    counts = meta.loc[meta[task] != "", task].value_counts()
+    return counts.reindex(labels.vocab(task), fill_value=0).sort_values(ascending=False, kind="stable")
+
+
+def real_counts(task: str) -> pd.Series:
+    """The same counts in the full WikiArt (ArtGAN label files, shipped with the package)."""
+    key = {"artist": "artist_counts", "genre": "genre_counts", "style": "style_counts"}[task]
+    return pd.Series(labels.stats()[key], name=task).sort_values(ascending=False, kind="stable")
+
+
+def unknown_share(meta: pd.DataFrame) -> pd.DataFrame:
+    """Labelled and unknown rows per task: unknowns are missing labels, not a class."""
+    rows = []
+    for task in labels.TASKS:
+        unknown = int((meta[task] == "").sum())
+        rows.append({"task": task, "classes": len(labels.vocab(task)), "labelled": len(meta) - unknown,
+                     "unknown": unknown, "unknown_share": round(unknown / max(len(meta), 1), 3)})
+    return pd.DataFrame(rows).set_index("task")
+
+
+def accuracy_paradox(meta: pd.DataFrame) -> pd.DataFrame:
+    """Per task: what always answering the most frequent class scores, against chance and macro-F1.
+
+    The majority baseline is the floor any reported accuracy must be read against; its macro-F1 is
+    tiny, which is why macro-F1 and balanced accuracy are reported beside top-1.
+    """
+    rows = []
+    for task in labels.TASKS:
+        counts = label_counts(meta, task)
+        n = int(counts.sum())
+        present = counts[counts > 0]
+        top = present.iloc[0] if len(present) else 0
+        rows.append({
+            "task": task, "n_labelled": n, "majority_class": present.index[0] if len(present) else "",
+            "majority_accuracy": round(top / n, 3) if n else float("nan"),
+            "majority_macro_f1": round((2 * top / (n + top)) / len(present), 4) if n else float("nan"),
+            "chance": round(1 / len(counts), 4),
+            "imbalance_max_over_min": round(present.iloc[0] / present.iloc[-1], 1) if len(present) else float("nan"),
+        })
+    return pd.DataFrame(rows).set_index("task")
+
+
+def double_filed(meta: pd.DataFrame) -> pd.DataFrame:
+    """Paintings whose file name appears in more than one style folder, with their styles and splits."""
+    names = meta["path"].str.rsplit("/", n=1).str[-1]
+    grouped = meta.assign(name=names).groupby("name")
+    multi = grouped.filter(lambda g: len(g) > 1)
+    if multi.empty:
+        return pd.DataFrame(columns=["styles", "splits", "same_bytes"])
+    return multi.groupby("name").agg(
+        styles=("style", lambda s: " + ".join(sorted(s))),
+        splits=("split", lambda s: ",".join(sorted(set(s)))),
+        same_bytes=("sha256", lambda h: h.nunique() == 1),
+    )
+
+
+def split_sizes(meta: pd.DataFrame) -> pd.DataFrame:
+    """Rows and labelled rows per split and task."""
+    table = {split: {"images": int((meta["split"] == split).sum()),
+                     **{f"{task}_labelled": int(((meta["split"] == split) & (meta[task] != "")).sum())
+                        for task in labels.TASKS}} for split in splits.SPLITS}
+    return pd.DataFrame(table).T
+
+
+def split_balance(meta: pd.DataFrame, task: str = "style") -> pd.DataFrame:
+    """Share of each class within each split: stratification keeps the columns alike."""
+    labelled = meta[meta[task] != ""]
+    share = pd.crosstab(labelled[task], labelled["split"], normalize="columns")
+    return share.reindex(columns=[s for s in splits.SPLITS if s in share.columns]).sort_values(
+        "train", ascending=False)
+
+
+def image_sizes(meta: pd.DataFrame) -> pd.DataFrame:
+    """Width, height, short side, aspect ratio and file size quantiles."""
+    sizes = pd.DataFrame({"width": meta["width"], "height": meta["height"],
+                          "short_side": meta[["width", "height"]].min(axis=1),
+                          "aspect": (meta["width"] / meta["height"]).round(3), "kB": meta["bytes"] / 1000})
+    return sizes.describe(percentiles=[0.05, 0.5, 0.95]).T.round(2)
