@@ -21,8 +21,6 @@ _MOJIBAKE = re.compile("([\u00e2-\u00f4])([\u0080-\u00bf])")
 @functools.lru_cache(maxsize=1)
 def stats() -> dict:
     """Counts taken from the real WikiArt label files (ArtGAN release), shipped as package data."""
-    # Path(__file__), not importlib.resources: an editable install made while the package still lacked
-    # __init__.py maps it as a namespace package, and resources.files() then raises NotADirectoryError.
     text = (Path(__file__).resolve().parent / "resources" / "wikiart_stats.json").read_text("utf-8")
     return json.loads(text)
 

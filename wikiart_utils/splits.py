@@ -55,7 +55,9 @@ def assign_splits(table: pd.DataFrame, fractions: Sequence[float] = (0.8, 0.1, 0
     if table.empty:
         return pd.Series([], dtype=object, index=table.index)
     paths = table["path"].astype(str).tolist()
-    hashes = table["sha256"].astype(str).tolist() if "sha256" in table else None
+    # a missing hash (NaN/None, e.g. after a merge) means "no hash": astype(str) would turn every one of
+    # them into the same 'nan'/'None' key and merge all those paintings into one group, hence one split
+    hashes = ["" if pd.isna(h) else str(h) for h in table["sha256"]] if "sha256" in table else None
     group_of = painting_groups(paths, hashes)
     members: dict[int, list[int]] = defaultdict(list)
     for row, group in enumerate(group_of):

@@ -1,0 +1,132 @@
+"""WikiArtDataset items, transforms, and a DataLoader that survives a file corrupted after indexing."""
+from __future__ import annotations
+
+import logging
+import shutil
+
+import pytest
+import torch
+
+from wikiart_utils import data, images, index, labels
+
+
+@pytest.fixture(scope="module")
+def corrupted(sample_dir, tmp_path_factory):
+    """A copy of the sample in which one indexed file was truncated after metadata.csv was written."""
+    root = tmp_path_factory.mktemp("corrupt") / "wikiart"
+    shutil.copytree(sample_dir, root)
+    meta = index.read_metadata(root)
+    victim = meta["path"].iloc[len(meta) // 2]
+    payload = (root / victim).read_bytes()
+    (root / victim).write_bytes(payload[: len(payload) // 3])
+    with pytest.raises(images.BadImage):
+        images.open_rgb(root / victim)
+    return root, victim
+
+
+def test_item_shapes_and_dtypes(sample_dir):
+    dataset = data.WikiArtDataset(sample_dir, "val", image_size=32)
+    meta = index.read_metadata(sample_dir, "val")
+    assert len(dataset) == len(meta) > 0
+    image, targets = dataset[0]
+    assert image.shape == (3, 32, 32) and image.dtype == torch.float32
+    assert targets.shape == (3,) and targets.dtype == torch.long
+    assert torch.isfinite(image).all()
+    assert -2.2 < image.min() and image.max() < 2.7  # ImageNet-normalised range
+    restored = data.denormalize(image)
+    assert 0 <= restored.min() and restored.max() <= 1
+
+
+def test_targets_match_metadata_with_minus_one_for_unknown(sample_dir):
+    dataset = data.WikiArtDataset(sample_dir, split=None, image_size=32)
+    meta = dataset.meta
+    assert dataset.targets.shape == (len(meta), 3)
+    for i, row in meta.iterrows():
+        for t, task in enumerate(labels.TASKS):
+            expected = labels.vocab(task).index(row[task]) if row[task] else -1
+            assert dataset.targets[i, t].item() == expected
+    artist, genre, style = dataset.targets.T
+    assert (artist == -1).any() and (artist >= 0).any()
+    assert (genre == -1).any() and (genre >= 0).any()
+    assert (style >= 0).all()  # every painting has a style
+    assert artist.max() < 128 and genre.max() < 10 and style.max() < 27
+
+
+def test_train_and_eval_transforms(sample_dir):
+    train = data.WikiArtDataset(sample_dir, "train", image_size=48)
+    assert train.transform is not None
+    first, _ = train[0]
+    assert first.shape == (3, 48, 48)
+    torch.manual_seed(0)
+    a, _ = train[0]
+    torch.manual_seed(1)
+    b, _ = train[0]
+    assert not torch.equal(a, b)  # random crop / flip / jitter
+    evaluation = data.WikiArtDataset(sample_dir, "train", image_size=40, train=False)
+    c1, _ = evaluation[0]
+    c2, _ = evaluation[0]
+    assert c1.shape == (3, 40, 40) and torch.equal(c1, c2)  # deterministic
+    # non-square source images: eval keeps the short side and centre-crops
+    pil = evaluation.load(0)
+    assert min(pil.size) >= int(40 * 1.15)
+    out = data.eval_transform(24)(pil)
+    assert out.shape == (3, 24, 24)
+    assert data.train_transform(24)(pil).shape == (3, 24, 24)
+
+
+def test_split_subsets(sample_dir):
+    sizes = {s: len(data.WikiArtDataset(sample_dir, s, image_size=16)) for s in ("train", "val", "test")}
+    assert sum(sizes.values()) == len(data.WikiArtDataset(sample_dir, None, image_size=16))
+    assert sizes["train"] > sizes["val"] > 0 and sizes["test"] > 0
+
+
+def test_empty_split(tmp_path, sample_dir):
+    shutil.copy(sample_dir / index.METADATA, tmp_path / index.METADATA)
+    meta = index.read_metadata(tmp_path)
+    meta["split"] = "train"
+    index.write_metadata(tmp_path, meta)
+    empty = data.WikiArtDataset(tmp_path, "test", image_size=16)
+    assert len(empty) == 0 and empty.targets.shape == (0, 3)
+
+
+def test_corrupted_item_is_none_and_logged(corrupted, caplog):
+    root, victim = corrupted
+    dataset = data.WikiArtDataset(root, split=None, image_size=32, train=False)
+    i = dataset.paths.index(victim)
+    with caplog.at_level(logging.WARNING, logger="wikiart_utils.data"):
+        assert dataset[i] is None
+    assert victim in caplog.text and "truncated" in caplog.text
+    assert dataset[(i + 1) % len(dataset)] is not None
+
+
+def test_collate_skip_bad():
+    good = (torch.zeros(3, 4, 4), torch.tensor([1, -1, 2]))
+    batch = data.collate_skip_bad([good, None, good])
+    images_, targets = batch
+    assert images_.shape == (2, 3, 4, 4) and targets.tolist() == [[1, -1, 2], [1, -1, 2]]
+    assert data.collate_skip_bad([None, None]) is None
+
+
+def test_loader_with_workers_survives_corrupt_file(corrupted):
+    root, victim = corrupted
+    dataset = data.WikiArtDataset(root, split=None, image_size=24, train=False)
+    loader = data.make_loader(dataset, batch_size=16, shuffle=True, workers=2, seed=0)
+    assert loader.num_workers == 2
+    seen, batches = 0, 0
+    for batch in loader:
+        assert batch is not None
+        inputs, targets = batch
+        assert inputs.shape[1:] == (3, 24, 24) and targets.shape[1:] == (3,)
+        seen += len(inputs)
+        batches += 1
+    assert batches == -(-len(dataset) // 16)
+    assert seen == len(dataset) - 1
+
+
+def test_loader_without_workers_is_seeded(sample_dir):
+    dataset = data.WikiArtDataset(sample_dir, "val", image_size=16, train=False)
+    order = [torch.cat([t for _, t in data.make_loader(dataset, 8, shuffle=True, workers=0, seed=s)])
+             for s in (3, 3, 4)]
+    assert torch.equal(order[0], order[1])
+    assert order[0].shape == (len(dataset), 3)
+    assert not torch.equal(order[0], order[2]) or len(dataset) < 3
