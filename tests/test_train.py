@@ -1,0 +1,227 @@
+"""Multitask loss, training loop, checkpoints (safe loading, round trip) and exact resume. CPU only."""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import pickle
+
+import pandas as pd
+import pytest
+import torch
+import torch.nn.functional as F
+
+from wikiart_utils import labels, losses, models, train
+
+N_CLASSES = labels.num_classes()
+TINY = dict(image_size=64, batch_size=16, pretrained=False, workers=0, progress=False, limit_batches=2)
+
+
+def random_logits(batch: int, seed: int = 0) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    return {task: torch.randn(batch, n, generator=g, requires_grad=True) for task, n in N_CLASSES.items()}
+
+
+TARGETS = torch.tensor([[3, -1, 2], [-1, -1, 5], [7, 4, 1], [-1, -1, 0], [3, 2, 2], [9, -1, 26]])
+
+
+# --------------------------------------------------------------------------- loss
+
+def test_masked_loss_is_cross_entropy_on_labelled_rows():
+    logits = random_logits(6)
+    weight = torch.linspace(0.2, 2.0, N_CLASSES["style"])
+    loss = losses.MultitaskLoss(class_weights={"style": weight}, label_smoothing=0.1)
+    total, per_task = loss(logits, TARGETS)
+    for i, task in enumerate(labels.TASKS):
+        known = TARGETS[:, i] >= 0
+        want = F.cross_entropy(logits[task][known], TARGETS[known, i], label_smoothing=0.1,
+                               weight=weight if task == "style" else None)
+        assert torch.allclose(per_task[task], want)
+    assert torch.allclose(total, sum(per_task.values()))
+
+
+def test_unknown_rows_do_not_matter():
+    logits = random_logits(6)
+    changed = {task: t.detach().clone() for task, t in logits.items()}
+    changed["artist"][TARGETS[:, 0] < 0] += 100.0
+    loss = losses.MultitaskLoss()
+    assert torch.equal(loss(logits, TARGETS)[1]["artist"], loss(changed, TARGETS)[1]["artist"])
+
+
+def test_all_unknown_task_gives_zero_not_nan():
+    logits = random_logits(6)
+    targets = TARGETS.clone()
+    targets[:, 1] = labels.UNKNOWN
+    total, per_task = losses.MultitaskLoss(class_weights={"genre": torch.ones(10)})(logits, targets)
+    assert per_task["genre"].item() == 0.0
+    total.backward()
+    assert all(torch.isfinite(t.grad).all() for t in logits.values())
+    assert logits["genre"].grad.abs().sum() == 0
+
+
+def test_task_weights_and_logit_adjustment():
+    logits = random_logits(6)
+    prior = losses.log_priors(torch.arange(1, N_CLASSES["style"] + 1))
+    _, plain = losses.MultitaskLoss()(logits, TARGETS)
+    total, per_task = losses.MultitaskLoss(task_weights={"artist": 0.0, "genre": 2.0},
+                                           logit_adjustment={"style": prior}, tau=1.5)(logits, TARGETS)
+    assert torch.allclose(per_task["style"], F.cross_entropy(logits["style"] + 1.5 * prior, TARGETS[:, 2]))
+    assert torch.allclose(total, 2.0 * plain["genre"] + per_task["style"])
+    with pytest.raises(ValueError, match="unknown task"):
+        losses.MultitaskLoss(task_weights={"painter": 1.0})
+
+
+def test_class_weight_helpers():
+    assert torch.allclose(losses.class_balanced_weights([50, 50, 50]), torch.ones(3))
+    w = losses.class_balanced_weights([1000, 100, 10, 0], beta=0.999)
+    assert w[0] < w[1] < w[2] and w[3] == 0 and math.isclose(w[:3].sum().item(), 3, rel_tol=1e-5)
+    p = losses.log_priors([3, 1, 0])
+    assert torch.isfinite(p).all() and math.isclose(p.exp().sum().item(), 1, rel_tol=1e-6)
+    counts = losses.class_counts(TARGETS)
+    assert counts["genre"][[2, 4]].tolist() == [1, 1] and counts["genre"].sum() == 2
+
+
+def test_one_optimizer_step_lowers_the_loss():
+    torch.manual_seed(0)
+    model = models.build_model("resnet18_lstm_patch", dropout=0.0).train()
+    images, targets = torch.randn(4, 3, 64, 64), TARGETS[:4]
+    criterion = losses.MultitaskLoss()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    before, _ = criterion(model(images), targets)
+    before.backward()
+    optimizer.step()
+    with torch.no_grad():
+        after, _ = criterion(model(images), targets)
+    assert after < before
+
+
+def test_warmup_cosine_schedule():
+    factors = [train.warmup_cosine(s, 5, 50) for s in range(51)]
+    assert factors[0] == pytest.approx(0.2) and factors[4] == 1.0
+    assert all(a >= b for a, b in zip(factors[4:], factors[5:])) and factors[50] == pytest.approx(0.0)
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+def test_checkpoint_round_trip(tmp_path):
+    torch.manual_seed(0)
+    model = models.build_model("resnet18_lstm_patch", hidden_size=32, readout="attention").eval()
+    path = tmp_path / "ckpt" / "model.pt"
+    train.save_checkpoint(train.model_checkpoint(model, epoch=3, metrics={"val_mean_f1": 0.5}), path)
+    loaded, ckpt = train.load_checkpoint(path)
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        a, b = model(x), loaded(x)
+    assert all(torch.equal(a[t], b[t]) for t in labels.TASKS)
+    assert ckpt["epoch"] == 3 and ckpt["model_config"] == model.config and not loaded.training
+    assert not list(path.parent.glob(".*.part"))  # atomic write left nothing behind
+
+
+class Exploit:
+    """A pickle payload that runs a shell command when unpickled."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.marker}",)
+
+
+@pytest.mark.parametrize("form, protocol", [("torch.save", None), ("pickle", 2), ("pickle", pickle.DEFAULT_PROTOCOL)])
+def test_unsafe_pickle_is_refused_and_never_runs(tmp_path, form, protocol):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.pt"
+    payload = {"format_version": train.FORMAT_VERSION, "model": Exploit(marker)}
+    if form == "torch.save":
+        torch.save(payload, path)
+    else:
+        path.write_bytes(pickle.dumps(payload, protocol=protocol))
+    with pytest.raises(train.CheckpointError, match="refused") as info:
+        train.load_checkpoint(path)
+    assert "\n" not in str(info.value)
+    if protocol in (None, 2):  # the unpickler gets as far as the import it blocks
+        assert "unsafe pickle payload (it would import posix.system)" in str(info.value)
+    assert not marker.exists()
+
+
+def test_checkpoint_errors_are_one_line(tmp_path):
+    model = models.build_model("resnet18_gap")
+    cases = {}
+    cases["missing.pt"] = ("no such checkpoint file", None)
+    (tmp_path / "garbage.pt").write_bytes(b"not a checkpoint at all")
+    cases["garbage.pt"] = ("refused: not a plain torch checkpoint", None)
+    (tmp_path / "cut.pt").write_bytes(b"PK\x03\x04 truncated zip")
+    cases["cut.pt"] = ("not a readable torch checkpoint", None)
+    cases["old.pt"] = ("format version 0", train.model_checkpoint(model, format_version=0))
+    vocab = {t: labels.vocab(t) for t in labels.TASKS}
+    vocab["style"] = vocab["style"][1:]
+    cases["vocab.pt"] = ("style vocabulary differs", train.model_checkpoint(model, vocab=vocab))
+    torch.save({"weights": torch.zeros(2)}, tmp_path / "plain.pt")
+    cases["plain.pt"] = ("not a wikiart_utils training checkpoint", None)
+    for name, (message, ckpt) in cases.items():
+        if ckpt is not None:
+            train.save_checkpoint(ckpt, tmp_path / name)
+        with pytest.raises(train.CheckpointError, match=message) as info:
+            train.load_checkpoint(tmp_path / name)
+        assert "\n" not in str(info.value) and name in str(info.value)
+
+
+# --------------------------------------------------------------------------- training
+
+def test_cli_training_run_writes_checkpoints_history_and_curves(sample_dir, tmp_path):
+    parser = train.add_train_arguments(argparse.ArgumentParser())
+    out = tmp_path / "run"
+    args = parser.parse_args(["--data", str(sample_dir), "--variant", "resnet18_gap", "--out", str(out),
+                              "--epochs", "2", "--image-size", "64", "--batch-size", "16", "--no-pretrained",
+                              "--workers", "0", "--limit-batches", "2", "--no-progress", "--hidden-size", "32"])
+    result = train.run_from_args(args)
+    assert result.epochs_done == 2 and result.best_epoch in (1, 2) and not result.stopped_early
+    for path in (result.best_path, result.last_path, result.history_path, result.curves_path):
+        assert path.is_file(), path
+    history = pd.read_csv(result.history_path)
+    assert list(history["epoch"]) == [1, 2]
+    for column in ["train_loss", "val_loss", "lr", "seconds", "val_mean_f1"] + [
+            f"val_{t}_{m}" for t in labels.TASKS for m in ("acc", "f1")]:
+        assert column in history
+    model, ckpt = train.load_checkpoint(result.last_path)  # weights_only=True accepts every value
+    assert ckpt["model_config"]["options"]["hidden_size"] == 32 and ckpt["optimizer"] is not None
+    assert ckpt["vocab"]["artist"] == labels.vocab("artist") and len(ckpt["history"]) == 2
+    _, best = train.load_checkpoint(result.best_path)
+    assert best["epoch"] == result.best_epoch and best["optimizer"] is None
+    with pytest.raises(FileExistsError, match="--resume"):
+        train.run_from_args(args)
+
+
+def test_frozen_backbone_stays_unchanged(sample_dir, tmp_path):
+    torch.manual_seed(0)
+    initial = models.build_model("resnet18_lstm_patch", hidden_size=32)
+    result = train.train(sample_dir, "resnet18_lstm_patch", tmp_path / "frozen", epochs=1, freeze_backbone=True,
+                         seed=0, model_options={"hidden_size": 32}, **TINY)
+    model, _ = train.load_checkpoint(result.last_path)
+    before, after = initial.backbone.state_dict(), model.backbone.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)  # weights and BatchNorm statistics
+    assert not torch.equal(initial.heads["style"].weight, model.heads["style"].weight)
+
+
+def test_early_stopping(sample_dir, tmp_path):
+    """lr 0 and a frozen backbone (BatchNorm statistics fixed too): the score can never improve."""
+    result = train.train(sample_dir, "resnet18_gap", tmp_path / "stop", epochs=6, lr=0.0, freeze_backbone=True,
+                         patience=2, seed=0, **TINY)
+    assert result.stopped_early and result.epochs_done == 3 and result.best_epoch == 1
+    again = train.train(sample_dir, "resnet18_gap", tmp_path / "stop", epochs=6, resume=True, seed=0, **TINY)
+    assert again.stopped_early and again.epochs_done == 3  # a stopped run stays stopped
+
+
+@pytest.mark.slow
+def test_resume_gives_the_same_weights_as_an_uninterrupted_run(sample_dir, tmp_path):
+    common = dict(epochs=4, seed=1, model_options={"hidden_size": 32}, **TINY)
+    train.train(sample_dir, "resnet18_lstm_patch", tmp_path / "full", **common)
+    first = train.train(sample_dir, "resnet18_lstm_patch", tmp_path / "split", stop_after=2, **common)
+    assert first.epochs_done == 2
+    resumed = train.train(sample_dir, "resnet18_lstm_patch", tmp_path / "split", resume=True, **common)
+    assert resumed.epochs_done == 4
+    full, a = train.load_checkpoint(tmp_path / "full" / "last.pt")
+    split, b = train.load_checkpoint(tmp_path / "split" / "last.pt")
+    sa, sb = full.state_dict(), split.state_dict()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    assert [r["val_loss"] for r in a["history"]] == [r["val_loss"] for r in b["history"]]
