@@ -2,14 +2,26 @@
 
 The artist CSVs differ from the others: a header line ``(Path to image),, (Groundtruth class)``, a blank
 line, then ``path,,class`` rows. Every malformed row raises LabelFileError naming file and line.
+`extract_archive` unpacks the release's ``wikiart.zip`` safely (no zip-slip, no symlinks, resumable).
 """
 from __future__ import annotations
 
-from pathlib import Path
+import logging
+import re
+import shutil
+import stat
+import zipfile
+import zlib
+from pathlib import Path, PurePosixPath
 
 import pandas as pd
+from tqdm.auto import tqdm
 
-from . import labels
+from . import fsutil, labels
+
+log = logging.getLogger(__name__)
+_INDEX = re.compile(r"-?[0-9]+")
+ARCHIVE_FOLDER = "wikiart"  # wikiart.zip holds wikiart/<Style>/<artist>_<title>.jpg
 
 
 class LabelFileError(ValueError):
@@ -43,11 +55,12 @@ def read_label_csv(path: str | Path, n_classes: int) -> list[tuple[str, int]]:
                 continue
             image, sep, index = line.rpartition(",")
             image = image[:-1] if image.endswith(",") else image  # artist files: path,,class
-            if not sep or not image or not index.strip().lstrip("-").isdigit():
+            index = index.strip()
+            if not sep or not image or not _INDEX.fullmatch(index):  # ASCII digits only: int('²') fails
                 raise LabelFileError(f"{path}:{lineno}: expected 'path,class_index', got {line[:80]!r}")
-            value = int(index)
+            value = int(index) if len(index) <= 12 else n_classes  # a huge number is simply out of range
             if not 0 <= value < n_classes:
-                raise LabelFileError(f"{path}:{lineno}: class index {value} outside 0..{n_classes - 1}")
+                raise LabelFileError(f"{path}:{lineno}: class index {index[:20]} outside 0..{n_classes - 1}")
             if image.startswith("/") or ".." in image.split("/"):
                 raise LabelFileError(f"{path}:{lineno}: path {image!r} escapes the dataset root")
             rows.append((image, value))
@@ -90,3 +103,87 @@ def read_artgan_labels(csv_dir: str | Path) -> pd.DataFrame:
         "genre": [genre_of.get(p, "") for p, _ in style_rows],
         "painter": [labels.artist_from_filename(p) for p, _ in style_rows],
     })
+
+
+def member_path(name: str) -> str:
+    """Where a zip member lands, relative to the destination ('/'-separated, leading ``wikiart/`` dropped).
+
+    Raises ValueError with a one-line reason for a name that could escape the destination: an absolute
+    path, a drive letter, or any ``..`` component (backslashes count as separators).
+    """
+    text = name.replace("\\", "/")
+    if text.startswith("/"):
+        raise ValueError("absolute path")
+    if re.match(r"[A-Za-z]:", text):
+        raise ValueError("drive letter in path")
+    parts = [p for p in text.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        raise ValueError("'..' in path (would escape the destination)")
+    if len(parts) > 1 and parts[0] == ARCHIVE_FOLDER:
+        parts = parts[1:]
+    if not parts:
+        raise ValueError("empty member name")
+    return str(PurePosixPath(*parts))
+
+
+def _member_kind(info: zipfile.ZipInfo) -> str | None:
+    """None for a regular file; otherwise why the member is not extracted (symlink, device, ...)."""
+    kind = stat.S_IFMT(info.external_attr >> 16)  # 0 when the archiver recorded no Unix file type
+    if kind in (0, stat.S_IFREG):
+        return None
+    return "symlink member" if kind == stat.S_IFLNK else f"not a regular file (type {oct(kind)})"
+
+
+def extract_archive(zip_path: str | Path, dest: str | Path, refused: list[tuple[str, str]] | None = None) -> int:
+    """Extract ArtGAN's ``wikiart.zip`` into `dest` (``<Style>/<file>``); returns the number of files written.
+
+    Members named ``wikiart/<Style>/<file>`` or ``<Style>/<file>`` are written under `dest`, each
+    atomically, so a rerun after an interruption (even kill -9) skips every file already complete (same
+    size) and rewrites the rest. Unsafe members are *skipped, not fatal*: a name that would land outside
+    `dest` (``..``, absolute path, drive letter, or a folder inside `dest` that links outside), a
+    symlink or special file, and a member that fails its CRC check are appended to `refused` as
+    ``(member name, one-line reason)`` and logged; the legitimate members are still extracted.
+    A missing or non-zip file raises FileNotFoundError / ValueError.
+    """
+    zip_path, dest = Path(zip_path), Path(dest)
+    if not zip_path.is_file():
+        raise FileNotFoundError(f"{zip_path} not found: download wikiart.zip (ArtGAN release) first")
+    try:
+        archive = zipfile.ZipFile(zip_path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ValueError(f"{zip_path} is not a readable zip archive ({exc})") from None
+    dest.mkdir(parents=True, exist_ok=True)
+    fsutil.remove_stale_parts(dest)
+    refused = refused if refused is not None else []
+    written = 0
+
+    def refuse(name: str, reason: str) -> None:
+        refused.append((name, reason))
+        log.warning("refused %r: %s", name, reason)
+
+    with archive:
+        members = [info for info in archive.infolist() if not info.is_dir()]
+        for info in tqdm(members, desc="extract", unit="file"):
+            kind = _member_kind(info)
+            if kind:
+                refuse(info.filename, kind)
+                continue
+            try:
+                rel = member_path(info.filename)
+            except ValueError as exc:
+                refuse(info.filename, str(exc))
+                continue
+            target = dest / rel
+            if not fsutil.inside(dest, target):
+                refuse(info.filename, "resolves outside the destination (through a symlink)")
+                continue
+            if target.is_file() and target.stat().st_size == info.file_size:
+                continue  # complete from an earlier run (files only ever appear whole: atomic writes)
+            try:
+                with fsutil.atomic_path(target) as tmp, archive.open(info) as source, open(tmp, "wb") as out:
+                    shutil.copyfileobj(source, out, 1 << 20)
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+                refuse(info.filename, f"corrupt or unreadable member ({exc})")
+                continue
+            written += 1
+    return written

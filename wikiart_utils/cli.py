@@ -6,6 +6,7 @@ Expected failures (bad data, missing files, offline hub, unsafe checkpoints) end
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Callable, Sequence
 
 USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, FileNotFoundError, FileExistsError,
                                                NotADirectoryError, PermissionError, RuntimeError)
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 def _fractions(text: str) -> tuple[float, float, float]:
@@ -54,6 +56,14 @@ def cmd_download(args: argparse.Namespace) -> None:
     print(report.summary())
 
 
+def cmd_extract(args: argparse.Namespace) -> None:
+    from . import artgan
+    refused: list[tuple[str, str]] = []
+    written = artgan.extract_archive(args.zip, args.out, refused=refused)
+    print(f"extracted {written} new files into {args.out}; {len(refused)} members refused"
+          f"\nnext: python -m wikiart_utils index --root {args.out} --artgan-csv-dir <folder with the CSVs>")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m wikiart_utils", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
@@ -92,6 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=None, help="stop after N paintings (a quick real subset)")
     p.add_argument("--size", type=int, default=256, help="short side in pixels")
 
+    p = add("extract", cmd_extract, "unpack ArtGAN's wikiart.zip safely (resumable) into a dataset directory")
+    p.add_argument("--zip", type=Path, required=True, help="the wikiart.zip of the ArtGAN release")
+    p.add_argument("--out", type=Path, required=True, help="dataset directory (<Style>/<file> inside)")
+
     for register in _extra_commands():
         register(sub)
     return parser
@@ -120,10 +134,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args.func(args)
     except KeyboardInterrupt:
-        print("interrupted: rerun the same command to resume where it stopped", file=sys.stderr)
+        _close_progress_bars()
+        print("interrupted: rerun the same command to continue (train: add --resume)", file=sys.stderr)
         return 130
     except USER_ERRORS as exc:
+        _close_progress_bars()
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"error: {message}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        if exc.errno not in DISK_FULL:
+            raise
+        _close_progress_bars()
+        where = f" writing into {Path(exc.filename).parent}" if exc.filename else ""
+        print(f"error: {exc.strerror or 'disk full'}{where}: free some space, then rerun the same command "
+              "to resume (finished files are kept, the unfinished one was removed)", file=sys.stderr)
+        return 2
     return 0
+
+
+def _close_progress_bars() -> None:
+    """Close the progress bars a failure left open, so the message starts on a line of its own."""
+    from tqdm.std import tqdm
+    for bar in list(getattr(tqdm, "_instances", ())):
+        bar.close()

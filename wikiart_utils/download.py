@@ -78,6 +78,16 @@ def _read_log(out: Path) -> dict[str, str]:
         return {row[0]: row[1] for row in csv.reader(handle) if len(row) == 2 and row[0].endswith(".jpg")}
 
 
+def _drop_torn_line(log: Path) -> None:
+    """Cut a last line left without its newline by a kill, so the next append starts a fresh line."""
+    if not log.is_file():
+        return
+    with open(log, "rb+") as handle:
+        data = handle.read()  # small: one short line per painting (~5 MB for all of WikiArt)
+        if data and not data.endswith(b"\n"):
+            handle.truncate(data.rfind(b"\n") + 1)
+
+
 def download(out: str | Path, dataset: str = HF_DATASET, split: str = "train", limit: int | None = None,
              size: int = 256, quality: int = 90) -> DownloadReport:
     """Stream `dataset` into `out` (resumable), then index it (metadata.csv with splits)."""
@@ -88,6 +98,7 @@ def download(out: str | Path, dataset: str = HF_DATASET, split: str = "train", l
     names = {c: _names(stream.features, c) for c in ("artist", "genre", "style")}
     from datasets import Image as HFImage
     stream = stream.cast_column("image", HFImage(decode=False))  # bytes: decoded by images.open_rgb
+    _drop_torn_line(out / LABELS_LOG)
     genre_of = _read_log(out)
     report = DownloadReport(out)
     styles = set(labels.vocab("style"))

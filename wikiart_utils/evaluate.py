@@ -93,8 +93,8 @@ def apply_unknown_as_class(targets: np.ndarray, artist: str | None) -> np.ndarra
 def train_counts(root: str | Path, unknown_as_class: str | None = None) -> dict[str, np.ndarray]:
     """Training-split class counts per task: the majority baseline is the most frequent *training* class."""
     meta = index.read_metadata(root, "train")
-    targets = np.array([[labels.encode(t, v) for t in labels.TASKS] for v in
-                        zip(*(meta[t] for t in labels.TASKS))]).reshape(-1, 3)
+    targets = np.array([[labels.encode(t, name) for t, name in zip(labels.TASKS, row)]
+                        for row in zip(*(meta[t] for t in labels.TASKS))]).reshape(-1, 3)
     targets = apply_unknown_as_class(targets, unknown_as_class)
     return {task: np.bincount(targets[targets[:, i] >= 0, i], minlength=labels.num_classes()[task])
             for i, task in enumerate(labels.TASKS)}
@@ -252,3 +252,23 @@ def seed_protocol_summary(table: pd.DataFrame) -> dict:
     return {"rows": int(len(table)), "majority_class": str(table.loc[table.artist == top, "artist_name"].iloc[0]),
             "majority_rows": int(counts.iloc[0]), "majority_share": round(float(counts.iloc[0] / len(table)), 4),
             "rows_labelled_with_another_painter": int((~table["label_names_painter"]).sum())}
+
+
+def find_checkpoints(folder: str | Path) -> dict[str, Path]:
+    """run name -> best.pt for every run folder under `folder` (sorted by name)."""
+    return {p.parent.name: p for p in sorted(Path(folder).glob("*/best.pt"))}
+
+
+def gallery(pred: Predictions, rows: np.ndarray, dataset: wdata.WikiArtDataset) -> tuple[list, list[str], list[str]]:
+    """Images, 'true -> predicted' captions (one line per task) and colours for the given rows."""
+    images_, captions, colours = [], [], []
+    for r in rows:
+        images_.append(dataset.load(int(pred.rows[r])))
+        lines, right = [], []
+        for i, task in enumerate(labels.TASKS):
+            truth, guess = int(pred.targets[r, i]), int(pred.probs[task][r].argmax())
+            lines.append(f"{labels.decode(task, truth)[:18] or '?'} -> {labels.decode(task, guess)[:18]}")
+            right.append(truth < 0 or truth == guess)
+        captions.append("\n".join(lines))
+        colours.append("green" if all(right) else "red")
+    return images_, captions, colours

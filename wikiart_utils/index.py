@@ -22,6 +22,7 @@ from . import artgan, fsutil, images, labels, splits
 METADATA = "metadata.csv"
 REFUSED = "refused.csv"
 COLUMNS = ["path", "style", "genre", "artist", "painter", "width", "height", "bytes", "sha256", "split"]
+BOOKKEEPING = frozenset({METADATA, REFUSED, "sample.json", "prepare.json", "hf_labels.csv"})  # at the root
 LABEL_COLUMNS = ["path", "style", "genre", "artist", "painter", "sha256", "split"]
 
 
@@ -61,7 +62,7 @@ def scan(root: str | Path) -> tuple[list[str], list[tuple[str, str]]]:
         for name in sorted(filenames):
             full = here / name
             rel = full.relative_to(root).as_posix()
-            if here == root and name in (METADATA, REFUSED) or name.startswith("."):
+            if here == root and name in BOOKKEEPING or name.startswith("."):
                 continue
             parts = PurePosixPath(rel).parts
             if full.is_symlink() and not fsutil.inside(root, full):

@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 from typing import Mapping, Sequence
 
+import matplotlib
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -323,3 +324,14 @@ def comparison_chart(table: pd.DataFrame, metric: str = "top1", title: str = "",
     ax.legend(fontsize=7, loc="upper right", frameon=False)
     ax.set_title(title)
     return _finish(fig, path)
+
+
+def overlay_heatmap(image, heat: np.ndarray, alpha: float = 0.45, cmap: str = "jet") -> np.ndarray:
+    """An HxWx3 uint8 image with a 0..1 heat map (e.g. Grad-CAM) blended over it."""
+    base = _to_image_array(image).astype(np.float32)
+    if base.max() > 1.0:
+        base = base / 255.0
+    if base.ndim == 2:
+        base = np.repeat(base[..., None], 3, axis=2)
+    colours = matplotlib.colormaps[cmap](np.clip(heat, 0, 1))[..., :3]
+    return (np.clip((1 - alpha) * base + alpha * colours, 0, 1) * 255).astype(np.uint8)

@@ -48,6 +48,11 @@ def _prepare_one(job: tuple[str, str, str, int, int]) -> tuple[str, str, tuple |
     src_root, out_root, rel, size, quality = job
     dest = Path(out_root) / prepared_path(rel)
     status = "skipped"
+    if dest.is_file():
+        try:
+            images.probe(dest)
+        except images.BadImage:  # not one of ours (ours appear whole): a damaged copy, redo it
+            dest.unlink()
     if not dest.is_file():
         try:
             image = resize_short_side(images.open_rgb(Path(src_root) / rel, min_side=size), size)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import math
+import os
 import pickle
 import random
 import re
@@ -299,7 +300,7 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
           label_smoothing: float = 0.0, class_weights: bool = False, logit_adjust: float = 0.0,
           model_options: dict | None = None, device: str | None = None, amp: bool = True,
           limit_batches: int | None = None, stop_after: int | None = None, overwrite: bool = False,
-          progress: bool = True) -> TrainResult:
+          progress: bool = True, unknown_as_class: str | None = None) -> TrainResult:
     """Train `variant` on `data` (a directory with metadata.csv) and write checkpoints into `out`.
 
     lr/backbone_lr_scale/warmup_epochs default by regime: fine-tuning pretrained weights uses lr 3e-4
@@ -325,8 +326,10 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
                 lr=lr, backbone_lr_scale=backbone_lr_scale, weight_decay=weight_decay,
                 warmup_epochs=warmup_epochs, pretrained=pretrained, freeze_epochs=freeze_epochs, seed=seed,
                 patience=patience, grad_clip=grad_clip, label_smoothing=label_smoothing,
-                class_weights=class_weights, logit_adjust=logit_adjust, model_options=dict(model_options or {}))
+                class_weights=class_weights, logit_adjust=logit_adjust, model_options=dict(model_options or {}),
+                unknown_as_class=unknown_as_class)
     say = tqdm.write
+    progress = progress and not os.environ.get("TQDM_DISABLE")  # honour tqdm's own switch (nbval runs)
 
     # device and precision
     dev = pick_device(device)
@@ -340,8 +343,8 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
     seed_everything(seed)
 
     # data
-    train_set = wdata.WikiArtDataset(data, "train", image_size)
-    val_set = wdata.WikiArtDataset(data, "val", image_size)
+    train_set = wdata.WikiArtDataset(data, "train", image_size, unknown_artist_as=unknown_as_class)
+    val_set = wdata.WikiArtDataset(data, "val", image_size, unknown_artist_as=unknown_as_class)
     if not len(train_set) or not len(val_set):
         raise ValueError(f"{data}: metadata.csv has {len(train_set)} train and {len(val_set)} val images; "
                          f"training needs both")
@@ -524,6 +527,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     p.add_argument("--stop-after", type=int, default=None, metavar="EPOCHS",
                    help="end after this many epochs in this session (continue later with --resume)")
     p.add_argument("--no-progress", dest="progress", action="store_false")
+    p.add_argument("--unknown-as-class", default=None, metavar="ARTIST",
+                   help="older convention, to measure its effect: train unknown artists as this artist")
     return p
 
 
@@ -536,7 +541,8 @@ def run_from_args(args: argparse.Namespace) -> TrainResult:
         warmup_epochs=args.warmup_epochs, patience=args.patience, grad_clip=args.grad_clip,
         label_smoothing=args.label_smoothing, class_weights=args.class_weights, logit_adjust=args.logit_adjust,
         model_options=options, device=args.device, amp=args.amp, limit_batches=args.limit_batches,
-        stop_after=args.stop_after, overwrite=args.overwrite, progress=args.progress)
+        stop_after=args.stop_after, overwrite=args.overwrite, progress=args.progress,
+        unknown_as_class=args.unknown_as_class)
     print(f"best epoch {result.best_epoch}: val mean macro-F1 {result.best_score:.3f} -> {result.best_path}")
     return result
 
