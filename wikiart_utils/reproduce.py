@@ -6,6 +6,7 @@ the committed sample outputs that nbval checks stay untouched.
 """
 from __future__ import annotations
 
+import logging
 import os
 import time
 from pathlib import Path
@@ -19,19 +20,24 @@ def notebooks(folder: Path | None = None) -> list[Path]:
 
 
 def reproduce(data: str | None = None, profile: str = "sample", only: list[str] | None = None,
-              output_dir: str | Path | None = None, kernel: str = "python3") -> list[Path]:
-    """Execute notebooks 01, 02, ... with parameters DATA_DIR and PROFILE; returns the written paths."""
+              output_dir: str | Path | None = None, kernel: str = "python3",
+              parameters: dict | None = None) -> list[Path]:
+    """Execute notebooks 01, 02, ... with parameters DATA_DIR and PROFILE (plus any `parameters`, e.g.
+    FIGURES or CHECKPOINTS); returns the written paths."""
     import papermill
+
+    logging.getLogger("papermill").setLevel(logging.ERROR)  # its parameter-parsing notes are noise here
 
     sources = [nb for nb in notebooks() if not only or any(nb.name.startswith(o) for o in only)]
     if not sources:
         raise FileNotFoundError(f"no notebooks matched {only} in {PROJECT / 'notebooks'}")
-    in_place = profile == "sample" and data is None and output_dir is None
+    in_place = profile == "sample" and data is None and output_dir is None and not parameters
     out_dir = PROJECT / "notebooks" if in_place else Path(output_dir or PROJECT / "runs" / profile)
     out_dir.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("MPLBACKEND", "Agg")
     os.environ.setdefault("TQDM_DISABLE", "1")  # progress bars would differ on every run (nbval)
-    parameters = {"PROFILE": profile, **({"DATA_DIR": str(Path(data).resolve())} if data else {})}
+    parameters = {"PROFILE": profile, **({"DATA_DIR": str(Path(data).resolve())} if data else {}),
+                  **(parameters or {})}
     written = []
     for source in sources:
         start = time.perf_counter()

@@ -11,6 +11,12 @@ Resuming (`--resume`) continues from last.pt. On CPU with workers=0 a run split 
 (`stop_after`) ends with exactly the weights of the uninterrupted run: the sampler is reseeded with
 seed + epoch at every epoch and all RNG states travel in the checkpoint. The learning-rate schedule
 spans `epochs`, so resuming with a larger `epochs` extends the cosine from the current step instead.
+
+Several GPUs or nodes: `torchrun --nproc_per_node=N -m wikiart_utils train ...` trains with
+DistributedDataParallel (see `distributed`). `batch_size` is per process (global batch = N x batch_size,
+the learning rate is not rescaled); each epoch is split among the processes by a DistributedSampler
+reseeded with seed + epoch; validation is sharded and pooled, so its metrics cover the whole val set;
+rank 0 alone writes the files, and its checkpoints load in one process like any other.
 """
 from __future__ import annotations
 
@@ -35,7 +41,7 @@ from sklearn.metrics import f1_score
 from tqdm.auto import tqdm
 
 from . import data as wdata
-from . import fsutil, labels, losses, models
+from . import distributed, fsutil, labels, losses, models
 
 FORMAT_VERSION = 1
 REGIMES = {  # defaults that differ between fine-tuning ImageNet weights and training from scratch
@@ -207,10 +213,12 @@ def load_checkpoint(path: str | Path, map_location: Any = "cpu") -> tuple[models
 
 @torch.no_grad()
 def validate(model: models.MultitaskNet, loader, device: torch.device, amp_dtype: torch.dtype | None = None,
-             limit_batches: int | None = None) -> dict[str, float]:
+             limit_batches: int | None = None, ddp: distributed.DDP | None = None) -> dict[str, float]:
     """Unweighted masked loss, per-task accuracy and macro-F1 (labelled rows only), and their mean F1.
 
     The loss is plain cross entropy whatever the training loss uses, so runs stay comparable.
+    With `ddp`, each process passes the loader of its own shard; predictions, targets and loss sums
+    are pooled over the processes, so every process returns the metrics of the whole set.
     """
     model.eval()
     criterion = losses.MultitaskLoss()
@@ -230,9 +238,13 @@ def validate(model: models.MultitaskNet, loader, device: torch.device, amp_dtype
         seen += len(targets)
         preds.append(torch.stack([logits[t].argmax(1) for t in labels.TASKS], 1).cpu())
         truth.append(targets.cpu())
-    metrics: dict[str, float] = {"val_loss": total / max(seen, 1)}
     pred = torch.cat(preds).numpy() if preds else np.zeros((0, len(labels.TASKS)), dtype=np.int64)
     true = torch.cat(truth).numpy() if truth else np.zeros((0, len(labels.TASKS)), dtype=np.int64)
+    if ddp is not None:  # pool the shards: macro-F1 needs every prediction, not a mean of per-shard scores
+        shards = distributed.gather((pred, true, total, seen), ddp)
+        pred, true = np.concatenate([x[0] for x in shards]), np.concatenate([x[1] for x in shards])
+        total, seen = sum(x[2] for x in shards), sum(x[3] for x in shards)
+    metrics: dict[str, float] = {"val_loss": total / max(seen, 1)}
     f1s = []
     for i, task in enumerate(labels.TASKS):
         known = true[:, i] != labels.UNKNOWN
@@ -292,6 +304,7 @@ def write_history(history: list[dict], out: Path) -> None:
 # ----------------------------------------------------------------------------------------------------
 # Training
 
+@distributed.launched  # under torchrun (WORLD_SIZE > 1): one process group for the call, closed at the end
 def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Path = "checkpoints/run",
           epochs: int = 10, image_size: int = 224, batch_size: int = 32, lr: float | None = None,
           pretrained: bool = True, freeze_backbone: bool | int = False, resume: bool = False, seed: int = 0,
@@ -300,7 +313,7 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
           label_smoothing: float = 0.0, class_weights: bool = False, logit_adjust: float = 0.0,
           model_options: dict | None = None, device: str | None = None, amp: bool = True,
           limit_batches: int | None = None, stop_after: int | None = None, overwrite: bool = False,
-          progress: bool = True, unknown_as_class: str | None = None) -> TrainResult:
+          progress: bool = True, unknown_as_class: str | None = None, cached_features: bool = False) -> TrainResult:
     """Train `variant` on `data` (a directory with metadata.csv) and write checkpoints into `out`.
 
     lr/backbone_lr_scale/warmup_epochs default by regime: fine-tuning pretrained weights uses lr 3e-4
@@ -310,8 +323,20 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
     macro-F1 before stopping (0 = never). class_weights: effective-number class weights from the
     training counts; logit_adjust: tau for the logit-adjusted loss (0 = off). limit_batches: cap
     batches per epoch (smoke runs). stop_after: end this call after that many epochs, as if
-    interrupted; continue later with resume=True.
+    interrupted; continue later with resume=True. cached_features: keep the backbone frozen and train
+    the head on its cached tokens (`features.train_cached`): many times faster per epoch, no augmentation.
+    Under torchrun it trains with DistributedDataParallel (module docstring): `batch_size` per process.
     """
+    ddp = distributed.current()  # None: one process, as always
+    if cached_features and ddp is not None:
+        raise ValueError("--cached-features trains in one process: run it without torchrun")
+    if cached_features:  # frozen backbone: run it once per split, then train only the LSTM and heads
+        from . import features
+        return features.train_cached(data, variant, out, epochs=epochs, image_size=image_size,
+                                     batch_size=batch_size, lr=lr, pretrained=pretrained, seed=seed,
+                                     workers=workers, weight_decay=weight_decay, patience=patience,
+                                     model_options=model_options, device=device, overwrite=overwrite or resume,
+                                     progress=progress)
     out = Path(out)
     last_path = out / "last.pt"
     if last_path.exists() and not (resume or overwrite):
@@ -328,11 +353,14 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
                 patience=patience, grad_clip=grad_clip, label_smoothing=label_smoothing,
                 class_weights=class_weights, logit_adjust=logit_adjust, model_options=dict(model_options or {}),
                 unknown_as_class=unknown_as_class)
-    say = tqdm.write
-    progress = progress and not os.environ.get("TQDM_DISABLE")  # honour tqdm's own switch (nbval runs)
+    main = ddp is None or ddp.main  # only rank 0 prints and writes files
+    say = tqdm.write if main else (lambda *_, **__: None)
+    progress = progress and main and not os.environ.get("TQDM_DISABLE")  # honour tqdm's own switch (nbval runs)
 
     # device and precision
     dev = pick_device(device)
+    if ddp is not None:
+        dev = distributed.device_for(ddp, dev)
     amp_dtype = None
     if amp and dev.type == "cuda":
         amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
@@ -340,7 +368,7 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
     scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
-    seed_everything(seed)
+    seed_everything(seed + (ddp.rank if ddp else 0))  # DDP copies rank 0's initial weights to the others
 
     # data
     train_set = wdata.WikiArtDataset(data, "train", image_size, unknown_artist_as=unknown_as_class)
@@ -348,12 +376,23 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
     if not len(train_set) or not len(val_set):
         raise ValueError(f"{data}: metadata.csv has {len(train_set)} train and {len(val_set)} val images; "
                          f"training needs both")
+    if ddp is None:
+        train_sampler, val_shard, train_shard = None, None, len(train_set)
+    else:  # an equal share of each epoch per process (padded by repeats); val split exactly, no repeats
+        train_sampler = torch.utils.data.DistributedSampler(train_set, ddp.world_size, ddp.rank, shuffle=True,
+                                                            seed=seed)
+        val_shard, train_shard = range(ddp.rank, len(val_set), ddp.world_size), len(train_sampler)
     train_loader = wdata.make_loader(train_set, batch_size, shuffle=True, workers=workers, seed=seed,
-                                     drop_last=len(train_set) > batch_size)
-    val_loader = wdata.make_loader(val_set, batch_size, shuffle=False, workers=workers, seed=seed)
+                                     drop_last=train_shard > batch_size, sampler=train_sampler)
+    val_loader = wdata.make_loader(val_set, batch_size, shuffle=False, workers=workers, seed=seed,
+                                   sampler=val_shard)
     steps_per_epoch = len(train_loader) if limit_batches is None else min(len(train_loader), limit_batches)
 
     # model, or the run to resume
+    if main and out.is_dir():  # temporary files of saves that kill -9 cut short: never read, only litter
+        for part in out.glob(".*.part"):
+            if part.name.split(".")[1] in ("last", "best", "history", "curves"):
+                part.unlink(missing_ok=True)
     ckpt = None
     if resume and last_path.is_file():
         model, ckpt = load_checkpoint(last_path)
@@ -365,7 +404,8 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
         if resume:
             say(f"no {last_path} to resume: starting a new run")
         for name in ("last.pt", "best.pt", "history.csv", "curves.png"):  # never mix two runs' files
-            (out / name).unlink(missing_ok=True)
+            if main:
+                (out / name).unlink(missing_ok=True)
         model = models.build_model(variant, pretrained=pretrained, image_size=image_size, **(model_options or {}))
     model.to(dev)
     if dev.type == "cuda":
@@ -398,7 +438,9 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
             scaler.load_state_dict(ckpt["scaler"])
         start_epoch, history, best = ckpt["epoch"], list(ckpt["history"]), dict(ckpt["best"])
         since_best, stopped = ckpt["since_best"], ckpt["stopped_early"]
-        set_rng_state(ckpt["rng"])
+        set_rng_state(ckpt["rng"])  # rank 0's: the other ranks draw their own streams again
+        if ddp is not None and not ddp.main:
+            seed_everything(seed + ddp.rank + 1_000_003 * start_epoch)
         say(f"resuming {variant} from {last_path} after epoch {start_epoch}")
         changed = [f"{k} {v!r} -> {args[k]!r}" for k, v in ckpt["train_args"].items()
                    if k not in ("data", "epochs") and args.get(k) != v]
@@ -407,6 +449,13 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
                 f"the result will differ from an uninterrupted run")
         if stopped:
             say(f"{last_path}: that run stopped early at epoch {start_epoch}; nothing to do")
+
+    net = model  # what the training step calls: the model, or its DDP wrapper
+    if ddp is not None:  # wrap while every weight trains; a frozen backbone then leaves its weights unused
+        net = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[dev.index] if dev.type == "cuda" else None,
+            find_unused_parameters=start_epoch < freeze_epochs)
+        distributed.barrier(ddp)  # every rank has read last.pt before rank 0 may rewrite it
 
     def checkpoint(epoch: int, metrics: dict, full: bool) -> dict:
         return model_checkpoint(
@@ -421,7 +470,8 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
 
     say(f"training {variant} on {dev} ({'pretrained' if pretrained else 'from scratch'}, {image_size} px, "
         f"{len(train_set)} train / {len(val_set)} val images, {steps_per_epoch} steps/epoch"
-        f"{', ' + str(amp_dtype).removeprefix('torch.') if amp_dtype else ''})")
+        f"{', ' + str(amp_dtype).removeprefix('torch.') if amp_dtype else ''}"
+        f"{f', DDP over {ddp.world_size} processes of batch {batch_size}' if ddp else ''})")
     if start_epoch >= epochs:
         say(f"{last_path} already holds {start_epoch} epochs: nothing to do (raise --epochs to train longer)")
     for epoch in range(start_epoch, epochs):
@@ -434,6 +484,9 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
         if frozen:
             model.backbone.eval()  # keep BatchNorm statistics of the frozen backbone as they are
         train_loader.generator.manual_seed(seed + epoch)  # same order whether resumed or not
+        if ddp is not None:
+            train_sampler.set_epoch(epoch)  # the sampler's order: seed + epoch, as above
+            train_loader.generator.manual_seed(seed + epoch + 1_000_003 * ddp.rank)  # own augmentation per rank
         running = torch.zeros((), device=dev)
         n_steps = 0
         bar = tqdm(train_loader, total=steps_per_epoch, desc=f"epoch {epoch + 1}/{epochs}",
@@ -441,10 +494,14 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
         for step, batch in enumerate(bar):
             if step >= steps_per_epoch:
                 break
+            blank = batch is None and ddp is not None  # no image decoded, but the others all-reduce: join them
+            if blank:
+                batch = distributed.blank_batch(image_size)
+                model.eval()  # keep BatchNorm statistics out of it
             if batch is not None:
                 images, targets = to_device(batch, dev)
                 with autocast(dev, amp_dtype):
-                    logits = model(images)
+                    logits = net(images)
                 loss, _ = criterion(logits, targets)
                 optimizer.zero_grad(set_to_none=True)
                 scaler.scale(loss).backward()
@@ -454,14 +511,24 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
                 scaler.step(optimizer)
                 scaler.update()
                 running += loss.detach()
-                n_steps += 1
+                n_steps += not blank
                 if progress and step % 10 == 0:
                     bar.set_postfix(loss=f"{loss.item():.3f}")
+            if blank:
+                model.train()
+                if frozen:
+                    model.backbone.eval()
             scheduler.step()  # per step, even over an empty batch: the schedule follows the step count
         bar.close()
 
-        metrics = {"train_loss": (running / max(n_steps, 1)).item(),
-                   **validate(model, val_loader, dev, amp_dtype, limit_batches)}
+        if ddp is None:
+            train_loss = (running / max(n_steps, 1)).item()
+        else:  # mean over every process's steps; validate rank 0's model (the one it saves) everywhere
+            running, n_steps = distributed.sum_over_ranks(torch.stack([running, torch.tensor(
+                float(n_steps), device=dev)]), ddp).tolist()
+            train_loss = running / max(n_steps, 1)
+            distributed.broadcast_buffers(model, ddp)
+        metrics = {"train_loss": train_loss, **validate(model, val_loader, dev, amp_dtype, limit_batches, ddp)}
         lrs = {g["name"]: g["lr"] for g in optimizer.param_groups}
         row = {"epoch": epoch + 1, **metrics, "lr": lrs.get("head", lr), "backbone_lr": lrs.get("backbone", 0.0),
                "frozen_backbone": frozen, "seconds": round(time.time() - t0, 2)}
@@ -472,10 +539,12 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
         else:
             since_best += 1
         stopped = bool(patience) and since_best >= patience and epoch + 1 < epochs
-        if improved:
-            save_checkpoint(checkpoint(epoch + 1, metrics, full=False), out / "best.pt")
-        save_checkpoint(checkpoint(epoch + 1, metrics, full=True), last_path)
-        write_history(history, out)
+        if main:
+            if improved:
+                save_checkpoint(checkpoint(epoch + 1, metrics, full=False), out / "best.pt")
+            save_checkpoint(checkpoint(epoch + 1, metrics, full=True), last_path)
+            write_history(history, out)
+        distributed.barrier(ddp)  # the files are complete before any rank goes on (or ends)
         say(f"epoch {epoch + 1}/{epochs}  train loss {metrics['train_loss']:.3f}  val loss {metrics['val_loss']:.3f}  "
             + "  ".join(f"{t} F1 {metrics[f'val_{t}_f1']:.3f}" for t in labels.TASKS)
             + f"  ({row['seconds']:.0f}s){'  *best' if improved else ''}")
@@ -527,6 +596,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     p.add_argument("--stop-after", type=int, default=None, metavar="EPOCHS",
                    help="end after this many epochs in this session (continue later with --resume)")
     p.add_argument("--no-progress", dest="progress", action="store_false")
+    p.add_argument("--cached-features", action="store_true",
+                   help="frozen backbone: cache its tokens once per split, then train the LSTM and heads on them")
     p.add_argument("--unknown-as-class", default=None, metavar="ARTIST",
                    help="older convention, to measure its effect: train unknown artists as this artist")
     return p
@@ -542,8 +613,9 @@ def run_from_args(args: argparse.Namespace) -> TrainResult:
         label_smoothing=args.label_smoothing, class_weights=args.class_weights, logit_adjust=args.logit_adjust,
         model_options=options, device=args.device, amp=args.amp, limit_batches=args.limit_batches,
         stop_after=args.stop_after, overwrite=args.overwrite, progress=args.progress,
-        unknown_as_class=args.unknown_as_class)
-    print(f"best epoch {result.best_epoch}: val mean macro-F1 {result.best_score:.3f} -> {result.best_path}")
+        unknown_as_class=args.unknown_as_class, cached_features=args.cached_features)
+    if int(os.environ.get("RANK", "0")) == 0:  # under torchrun, once
+        print(f"best epoch {result.best_epoch}: val mean macro-F1 {result.best_score:.3f} -> {result.best_path}")
     return result
 
 

@@ -1,0 +1,54 @@
+"""`reproduce` regenerates the figures the README embeds.
+
+Notebooks 01-02 are executed here into a temporary folder (seconds); the training notebooks 03-07 are
+executed by nbval in the same CI run, so for them we check that each README figure is one the
+notebook's code writes.
+"""
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from wikiart_utils import reproduce
+
+ROOT = Path(__file__).resolve().parents[1]
+README_FIGURE = re.compile(r"!\[[^\]]*\]\((figures/[^)]+\.png)\)")
+
+
+def readme_figures() -> list[str]:
+    return README_FIGURE.findall((ROOT / "README.md").read_text(encoding="utf-8"))
+
+
+def written_patterns(notebook: Path) -> list[re.Pattern]:
+    """Regexes for the figure paths a notebook's code writes (f-string fields become wildcards)."""
+    source = "\n".join(c.source for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code")
+    names = re.findall(r"\{FIGURES\}/([^\"']+\.png)", source)
+    return [re.compile("^" + re.sub(r"\\\{[^}]*\\\}", ".+", re.escape(n)) + "$") for n in names]
+
+
+def test_readme_embeds_figures_that_exist():
+    figures = readme_figures()
+    assert len(figures) >= 5
+    for figure in figures:
+        assert (ROOT / figure).is_file(), f"README embeds {figure}, which is not committed"
+
+
+def test_every_readme_figure_is_written_by_a_notebook():
+    patterns = [p for nb in reproduce.notebooks() for p in written_patterns(nb)]
+    for figure in readme_figures():
+        name = Path(figure).name
+        assert any(p.match(name) for p in patterns), f"no notebook writes {figure}"
+
+
+@pytest.mark.slow
+def test_reproduce_regenerates_eda_figures(tmp_path):
+    figures = tmp_path / "figures"
+    written = reproduce.reproduce(only=["01", "02"], output_dir=tmp_path / "nb",
+                                  parameters={"FIGURES": str(figures)})
+    assert [p.name for p in written] == ["01_eda_class_imbalance.ipynb", "02_dataset_and_dataloaders.ipynb"]
+    expected = {Path(f).name for f in readme_figures() if Path(f).name.startswith(("01_", "02_"))}
+    assert expected and expected <= {p.name for p in figures.glob("*.png")}
+    for notebook in written:
+        outputs = [o for c in nbformat.read(notebook, as_version=4).cells for o in c.get("outputs", [])]
+        assert not [o for o in outputs if o.get("output_type") == "error"]
