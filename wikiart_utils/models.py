@@ -89,6 +89,10 @@ class VGGTokens(nn.Module):
         super().__init__()
         vgg = torchvision.models.vgg
         self.features = vgg.make_layers(vgg.cfgs["D"])         # vgg16() minus its 100M-parameter classifier
+        for conv in self.features.modules():  # torchvision's VGG init (make_layers alone keeps PyTorch's
+            if isinstance(conv, nn.Conv2d):   # default, whose activations fade to ~0 over 13 layers)
+                nn.init.kaiming_normal_(conv.weight, mode="fan_out", nonlinearity="relu")
+                nn.init.zeros_(conv.bias)
         if pretrained:
             load_pretrained(self.features, VGG16_Weights.IMAGENET1K_V1, adapt=lambda state: {
                 k.removeprefix("features."): v for k, v in state.items() if k.startswith("features.")})
