@@ -265,7 +265,8 @@ def autocast(device: torch.device, amp_dtype: torch.dtype | None):
 
 def to_device(batch, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     images, targets = batch
-    memory_format = torch.channels_last if device.type == "cuda" else torch.contiguous_format
+    channels_last = device.type == "cuda" and images.ndim == 4  # cached tokens are 3-D
+    memory_format = torch.channels_last if channels_last else torch.contiguous_format
     return (images.to(device, non_blocking=True, memory_format=memory_format),
             targets.to(device, non_blocking=True))
 
