@@ -4,7 +4,10 @@ Nothing here writes into the repository: every file goes under pytest's tmp_path
 """
 from __future__ import annotations
 
+import signal
 import struct
+import subprocess
+import time
 import zlib
 from pathlib import Path
 
@@ -135,3 +138,27 @@ def make_images():
     from types import SimpleNamespace
     return SimpleNamespace(valid=write_valid_odd_images, bad=write_bad_images, bomb_png=bomb_png_bytes,
                            truncated_jpeg=truncated_jpeg_bytes, noise=noise_image)
+
+
+@pytest.fixture
+def kill_when():
+    """kill_when(proc, ready): SIGKILL a subprocess as soon as ready() holds (fails if it ended first)."""
+    return _kill_when
+
+
+def _kill_when(proc: subprocess.Popen, ready, timeout: float = 90) -> None:
+    """SIGKILL `proc` as soon as ready() is true; fail if it ended (or timed out) first."""
+    deadline = time.monotonic() + timeout
+    try:
+        while not ready():
+            if proc.poll() is not None:
+                pytest.fail(f"the process ended before it could be killed mid-way (rc {proc.returncode}): "
+                            f"{proc.stderr.read().decode(errors='replace')[-2000:]}")
+            if time.monotonic() > deadline:
+                pytest.fail("the process made no progress in time")
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+        proc.stderr.close()
+    assert proc.returncode == -signal.SIGKILL

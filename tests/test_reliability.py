@@ -17,11 +17,9 @@ import io
 import os
 import re
 import shutil
-import signal
 import stat
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
@@ -42,24 +40,6 @@ def spawn(*args: str) -> subprocess.Popen:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     return subprocess.Popen([sys.executable, "-m", "wikiart_utils", *args], cwd=REPO_ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
-def kill_when(proc: subprocess.Popen, ready, timeout: float = 90) -> None:
-    """SIGKILL `proc` as soon as ready() is true; fail if it ended (or timed out) first."""
-    deadline = time.monotonic() + timeout
-    try:
-        while not ready():
-            if proc.poll() is not None:
-                pytest.fail(f"the process ended before it could be killed mid-way (rc {proc.returncode}): "
-                            f"{proc.stderr.read().decode(errors='replace')[-2000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail("the process made no progress in time")
-            time.sleep(0.01)
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.wait(timeout=30)
-        proc.stderr.close()
-    assert proc.returncode == -signal.SIGKILL
 
 
 def visible_jpgs(root: Path) -> list[Path]:
@@ -156,7 +136,7 @@ def assert_download_complete(out: Path, n_rows: int, corrupt_every: int) -> None
 
 # --------------------------------------------------------------------------- (1) kill -9 during prepare
 
-def test_kill_during_prepare_then_rerun(big_source, tmp_path):
+def test_kill_during_prepare_then_rerun(big_source, tmp_path, kill_when):
     out = tmp_path / "small"
     n_source = len(index.read_metadata(big_source))
     proc = spawn("prepare", "--root", str(big_source), "--out", str(out), "--size", "64", "--workers", "1")
@@ -181,7 +161,7 @@ def test_kill_during_prepare_then_rerun(big_source, tmp_path):
 
 # --------------------------------------------------------------------------- (2) kill -9 during download
 
-def test_kill_during_download_then_rerun(big_parquet, tmp_path):
+def test_kill_during_download_then_rerun(big_parquet, tmp_path, kill_when):
     out = tmp_path / "hub-copy"
 
     def progressed() -> bool:

@@ -10,7 +10,6 @@ import errno
 import gc
 import io
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -55,25 +54,12 @@ def epochs_in(path: Path) -> list[int]:
 
 # --------------------------------------------------------------------------- (a) kill -9, then --resume
 
-def test_kill_during_train_then_resume_completes(sample_dir, tmp_path, one_thread):
+def test_kill_during_train_then_resume_completes(sample_dir, tmp_path, one_thread, kill_when):
     out = tmp_path / "run"
     args = ["-m", "wikiart_utils", "train", "--data", str(sample_dir), "--out", str(out), "--epochs", "4", *FAST]
     proc = subprocess.Popen([sys.executable, *args], cwd=REPO_ROOT, env=env(), stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    try:
-        while not (out / "last.pt").exists():  # written (atomically) at the end of epoch 1
-            if proc.poll() is not None:
-                pytest.fail(f"train ended before it could be killed (rc {proc.returncode}): "
-                            f"{proc.stderr.read().decode(errors='replace')[-2000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail("train wrote no last.pt in time")
-            time.sleep(0.01)
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.wait(timeout=30)
-        proc.stderr.close()
-    assert proc.returncode == -signal.SIGKILL
+    kill_when(proc, lambda: (out / "last.pt").exists(), timeout=120)  # last.pt: end of epoch 1
 
     _, ckpt = train.load_checkpoint(out / "last.pt")  # whatever moment the kill hit, last.pt is whole
     done = ckpt["epoch"]

@@ -8,7 +8,6 @@ The same code reads a local parquet file with the hub's schema (used by the test
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
