@@ -6,6 +6,7 @@ Expected failures (bad data, missing files, offline hub, unsafe checkpoints) end
 from __future__ import annotations
 
 import argparse
+import importlib
 import errno
 import logging
 import sys
@@ -64,15 +65,16 @@ def cmd_extract(args: argparse.Namespace) -> None:
           f"\nnext: python -m wikiart_utils index --root {args.out} --artgan-csv-dir <folder with the CSVs>")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; `command` (the chosen subcommand) decides which heavy module is imported."""
     parser = argparse.ArgumentParser(prog="python -m wikiart_utils", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", required=True, metavar="<command>")
 
     def add(name: str, func: Callable, help_text: str) -> argparse.ArgumentParser:
-        command = sub.add_parser(name, help=help_text, description=help_text)
-        command.set_defaults(func=func)
-        return command
+        parser_ = sub.add_parser(name, help=help_text, description=help_text)
+        parser_.set_defaults(func=func)
+        return parser_
 
     p = add("sample", cmd_sample, "generate the embedded synthetic WikiArt-like sample (seconds, no download)")
     p.add_argument("--out", type=Path, default=None, help="output directory (default: data/sample)")
@@ -106,29 +108,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--zip", type=Path, required=True, help="the wikiart.zip of the ArtGAN release")
     p.add_argument("--out", type=Path, required=True, help="dataset directory (<Style>/<file> inside)")
 
-    for register in _extra_commands():
-        register(sub)
+    for name, help_text in HEAVY_COMMANDS.items():
+        if name == command:  # import torch & co. only for the command that needs them
+            importlib.import_module(f"wikiart_utils.{name}").register_cli(sub)
+        else:
+            sub.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
-def _extra_commands() -> list[Callable]:
-    """Subcommands of the training/evaluation modules, registered when those modules are present."""
-    found = []
-    for module, attr in (("train", "register_cli"), ("evaluate", "register_cli"), ("predict", "register_cli"),
-                         ("reproduce", "register_cli"), ("bench", "register_cli")):
-        try:
-            mod = __import__(f"wikiart_utils.{module}", fromlist=[attr])
-        except ModuleNotFoundError as exc:
-            if exc.name == f"wikiart_utils.{module}":
-                continue
-            raise
-        if hasattr(mod, attr):
-            found.append(getattr(mod, attr))
-    return found
+HEAVY_COMMANDS = {  # subcommands whose modules import torch; registered by the module's register_cli
+    "train": "train a model variant on a dataset directory (checkpoints, history, curves)",
+    "evaluate": "metrics.json, predictions.csv and per-class reports of a checkpoint",
+    "predict": "top-k artist, genre and style for image files",
+    "reproduce": "execute notebooks 01..07 in order (papermill), regenerating figures/",
+    "bench": "benchmarks: loader, features, train (ratios measured side by side)",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(command)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     try:
