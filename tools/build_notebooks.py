@@ -624,8 +624,8 @@ model, ckpt = wu.train.load_checkpoint(runs[MAIN])
 size = ckpt["model_config"]["image_size"]
 view = data.WikiArtDataset(root, SPLIT, size, train=False)
 overlays, captions = [], []
-for i in range(6):
-    image, _ = view[i]
+for i in np.linspace(0, len(view) - 1, 6).astype(int):  # spread over the (style-sorted) split
+    image, _ = view[int(i)]
     for task in ("style", "genre"):
         cam = evaluate.gradcam(model, image, task)
         overlays.append(plots.overlay_heatmap(data.denormalize(image), cam))

@@ -321,7 +321,7 @@ def comparison_chart(table: pd.DataFrame, metric: str = "top1", title: str = "",
     highest = float(np.nanmax(table[tops].to_numpy(dtype=float)))
     ax.set_ylim(0, min(1.05, max(0.1, highest * 1.2)))
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=7, loc="upper right", frameon=False)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)  # beside the bars
     ax.set_title(title)
     return _finish(fig, path)
 
