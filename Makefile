@@ -5,7 +5,6 @@ PY := $(VENV)/bin/python
 PROFILE ?= sample
 DATA ?=
 export TQDM_DISABLE ?= 1
-export MPLBACKEND ?= Agg
 
 .PHONY: setup reproduce test clean-data
 

@@ -62,6 +62,7 @@ PROFILE = "sample"   # "sample" (CPU, minutes) or "full" (real WikiArt)
 SAMPLE_N, SAMPLE_SIZE = 2000, 96
 FIGURES = "../figures"'''),
     code('''
+# NBVAL_IGNORE_OUTPUT
 from pathlib import Path
 import pandas as pd
 import matplotlib.pyplot as plt
@@ -129,7 +130,7 @@ far from independent, one reason a shared (multitask) representation helps.
 """),
     code('''
 plots.cooccurrence_heatmap(meta, "style", "genre", normalize="row",
-                           path=f"{FIGURES}/01_style_genre_heatmap.png");'''),
+                           path=f"{FIGURES}/01_style_genre_heatmap.png")'''),
     md("## Image sizes"),
     code("eda.image_sizes(meta)"),
     md("""
@@ -233,16 +234,17 @@ the centre. Both end with ImageNet normalisation, which pretrained backbones exp
 original = train_set.load(0)
 views = [data.denormalize(train_set.transform(original)) for _ in range(7)]
 plots.image_grid([original] + views, ["original"] + [f"train view {i + 1}" for i in range(7)], ncols=8,
-                 path=f"{FIGURES}/02_augmentations.png");'''),
+                 path=f"{FIGURES}/02_augmentations.png")'''),
     md("## A labelled batch"),
     code('''
 loader = data.make_loader(train_set, batch_size=BATCH_SIZE, shuffle=True, workers=WORKERS, seed=0)
 images, targets = next(iter(loader))
 captions = ["\\n".join(wu.labels.decode(t, int(v))[:22] or f"({t}?)" for t, v in zip(wu.labels.TASKS, row))
             for row in targets[:16]]
-plots.image_grid(data.denormalize(images[:16]), captions, ncols=8, path=f"{FIGURES}/02_batch_grid.png")
+grid = plots.image_grid(data.denormalize(images[:16]), captions, ncols=8, path=f"{FIGURES}/02_batch_grid.png")
 print("batch:", tuple(images.shape), "targets:", tuple(targets.shape),
-      "| unknown per task:", dict(zip(wu.labels.TASKS, (targets == -1).sum(0).tolist())))'''),
+      "| unknown per task:", dict(zip(wu.labels.TASKS, (targets == -1).sum(0).tolist())))
+grid'''),
     md("""
 ## Throughput
 
@@ -318,7 +320,8 @@ print(f"best epoch {{result.best_epoch}} of {{result.epochs_done}}: val mean mac
 history = pd.read_csv(result.history_path)
 fig = train.plot_curves(history.to_dict("records"))
 fig.savefig(f"{{FIGURES}}/{fig_prefix}_curves_{{{variant_expr}}}.png", dpi=110, bbox_inches="tight")
-print("history columns:", list(history.columns))"""),
+print("history columns:", list(history.columns))
+fig"""),
     ]
 
 
@@ -563,7 +566,8 @@ rows per task (unknown artists and genres excluded); they are checked by nbval, 
     code("""
 report_dir = runs[MAIN].parent / f"eval_{SPLIT}"
 result, pred = evaluate.evaluate_checkpoint(root, runs[MAIN], report_dir, split=SPLIT, workers=0, n_boot=N_BOOT)
-print({task: result[task]["n"] for task in labels.TASKS}, "| files:", sorted(p.name for p in report_dir.iterdir()))"""),
+written = [f for f in ("metrics.json", "predictions.csv", "per_class_artist.csv") if (report_dir / f).is_file()]
+print({task: result[task]["n"] for task in labels.TASKS}, "| wrote:", written, "...")"""),
     code("""
 # NBVAL_IGNORE_OUTPUT
 evaluate.summary_table(result)"""),
@@ -573,19 +577,20 @@ counts = evaluate.train_counts(root)
 for task, top_n in (("genre", None), ("style", None), ("artist", 20), ("artist", None)):
     cm = metrics.confusion(pred.y(task), pred.probs[task], labels.num_classes()[task], normalize=None)
     name = f"07_confusion_{task}" + (f"_top{top_n}" if top_n else "")
-    plots.confusion_matrix_plot(cm, labels.vocab(task), title=f"{task} ({SPLIT})", top_n=top_n,
-                                counts=counts[task], path=f"{FIGURES}/{name}.png")
+    display(plots.confusion_matrix_plot(cm, labels.vocab(task), title=f"{task} ({SPLIT})", top_n=top_n,
+                                        counts=counts[task], path=f"{FIGURES}/{name}.png"))
 print("saved confusion matrices for", labels.TASKS)"""),
     md("## Galleries: right on all three tasks, two, one, none"),
     code("""
+# NBVAL_IGNORE_OUTPUT
 test_set = data.WikiArtDataset(root, SPLIT, 224, train=False)
 correct = metrics.correct_matrix({t: pred.y(t) for t in labels.TASKS}, pred.probs)
 groups = metrics.gallery_groups(correct)
 print(sum(len(v) for v in groups.values()), "test paintings with all three labels known")
 for k, rows in groups.items():
     imgs, caps, cols = evaluate.gallery(pred, rows[:8], test_set)
-    plots.image_grid(imgs, caps, ncols=8, colors=cols, title=f"right on {k} of 3 tasks",
-                     path=f"{FIGURES}/07_gallery_{k}_right.png")"""),
+    display(plots.image_grid(imgs, caps, ncols=8, colors=cols, title=f"right on {k} of 3 tasks",
+                             path=f"{FIGURES}/07_gallery_{k}_right.png"))"""),
     md("Which classes does the model mix up most? (count, and share of the true class's rows)"),
     code("""
 # NBVAL_IGNORE_OUTPUT
@@ -598,9 +603,9 @@ where the model fails, which top-1 accuracy hides and macro-F1 shows.
 """),
     code("""
 reports = {t: metrics.per_class_report(pred.y(t), pred.probs[t], labels.vocab(t), counts[t]) for t in labels.TASKS}
+print({t: int((r.support > 0).sum()) for t, r in reports.items()}, "classes with test paintings")
 plots.per_class_f1_vs_count(reports, title=f"per-class F1 vs training count ({SPLIT})",
-                            path=f"{FIGURES}/07_f1_vs_count.png")
-print({t: int((r.support > 0).sum()) for t, r in reports.items()}, "classes with test paintings")"""),
+                            path=f"{FIGURES}/07_f1_vs_count.png")"""),
     md("""
 ## Outliers and uncertain paintings
 
@@ -609,6 +614,7 @@ print({t: int((r.support > 0).sum()) for t, r in reports.items()}, "classes with
 predictive entropy. Both go to a CSV for review.
 """),
     code("""
+# NBVAL_IGNORE_OUTPUT
 style_y, style_p = pred.y("style"), pred.probs["style"]
 flagged = metrics.outliers(style_y, style_p, k=8, max_label_prob=0.10, min_pred_prob=0.60)
 unsure = metrics.most_uncertain(style_p, k=8)
@@ -617,7 +623,8 @@ review = pd.concat({"contradiction": table.iloc[flagged], "uncertain": table.ilo
 review.to_csv(report_dir / "style_outliers.csv")
 for name, rows in (("contradictions", flagged), ("uncertain", unsure)):
     imgs, caps, cols = evaluate.gallery(pred, rows, test_set)
-    plots.image_grid(imgs, caps, ncols=8, colors=cols, title=f"style {name}", path=f"{FIGURES}/07_outliers_{name}.png")"""),
+    display(plots.image_grid(imgs, caps, ncols=8, colors=cols, title=f"style {name}",
+                             path=f"{FIGURES}/07_outliers_{name}.png"))"""),
     md("## Grad-CAM: where is the evidence?"),
     code("""
 model, ckpt = wu.train.load_checkpoint(runs[MAIN])
@@ -630,8 +637,8 @@ for i in np.linspace(0, len(view) - 1, 6).astype(int):  # spread over the (style
         cam = evaluate.gradcam(model, image, task)
         overlays.append(plots.overlay_heatmap(data.denormalize(image), cam))
         captions.append(f"{task}: {labels.decode(task, int(model(image[None])[task].argmax()))[:20]}")
-plots.image_grid(overlays, captions, ncols=6, path=f"{FIGURES}/07_gradcam.png")
-print(len(overlays), "Grad-CAM maps at", size, "px")"""),
+print(len(overlays), "Grad-CAM maps at", size, "px")
+plots.image_grid(overlays, captions, ncols=6, path=f"{FIGURES}/07_gradcam.png")"""),
     md("""
 ## All variants on the same test split
 
@@ -643,7 +650,7 @@ Top-1 with 95% intervals for every trained run, the GAP ablation included, with 
 results = {name: evaluate.evaluate_checkpoint(root, path, split=SPLIT, workers=0, n_boot=N_BOOT)[0]
            for name, path in runs.items()}
 comparison = evaluate.compare(results)
-plots.comparison_chart(comparison, title=f"top-1 on {SPLIT} ({PROFILE})", path=f"{FIGURES}/07_comparison.png")
+display(plots.comparison_chart(comparison, title=f"top-1 on {SPLIT} ({PROFILE})", path=f"{FIGURES}/07_comparison.png"))
 comparison.round(3)"""),
     md("""
 ## An older convention, measured

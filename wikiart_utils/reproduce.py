@@ -34,7 +34,6 @@ def reproduce(data: str | None = None, profile: str = "sample", only: list[str] 
     in_place = profile == "sample" and data is None and output_dir is None and not parameters
     out_dir = PROJECT / "notebooks" if in_place else Path(output_dir or PROJECT / "runs" / profile)
     out_dir.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("MPLBACKEND", "Agg")
     os.environ.setdefault("TQDM_DISABLE", "1")  # progress bars would differ on every run (nbval)
     parameters = {"PROFILE": profile, **({"DATA_DIR": str(Path(data).resolve())} if data else {}),
                   **(parameters or {})}
