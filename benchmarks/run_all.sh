@@ -12,10 +12,8 @@ export TQDM_DISABLE=1
 {
   echo "# $(date -Is)  $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
   for bench in loader features train; do
-    extra=()
-    [ "$bench" = loader ] && extra=(--proposed)
-    echo "\$ python -m wikiart_utils bench $bench ${extra[*]}"
-    "$PY" -m wikiart_utils bench "$bench" "${extra[@]}" --save "$OUT/$bench.json"
+    echo "\$ python -m wikiart_utils bench $bench"
+    "$PY" -m wikiart_utils bench "$bench" --save "$OUT/$bench.json"
     echo
   done
 } | tee "$OUT/tables.txt"

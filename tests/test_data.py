@@ -6,6 +6,7 @@ import shutil
 
 import pytest
 import torch
+from PIL import Image
 
 from wikiart_utils import data, images, index, labels
 
@@ -29,12 +30,37 @@ def test_item_shapes_and_dtypes(sample_dir):
     meta = index.read_metadata(sample_dir, "val")
     assert len(dataset) == len(meta) > 0
     image, targets = dataset[0]
-    assert image.shape == (3, 32, 32) and image.dtype == torch.float32
+    assert image.shape == (3, 32, 32) and image.dtype == torch.uint8  # normalised on the model's device
     assert targets.shape == (3,) and targets.dtype == torch.long
-    assert torch.isfinite(image).all()
-    assert -2.2 < image.min() and image.max() < 2.7  # ImageNet-normalised range
-    restored = data.denormalize(image)
-    assert 0 <= restored.min() and restored.max() <= 1
+    shown = data.to_display(image)
+    assert shown.dtype == torch.float32 and 0 <= shown.min() and shown.max() <= 1
+
+
+def test_normalize_matches_torchvision_and_keeps_layout():
+    from torchvision.transforms.v2 import functional as F
+
+    images = torch.randint(0, 256, (2, 3, 8, 8), dtype=torch.uint8)
+    expected = F.normalize(images.float() / 255, data.IMAGENET_MEAN, data.IMAGENET_STD)
+    assert torch.allclose(data.normalize(images), expected, atol=1e-5)
+    assert torch.allclose(data.normalize(images.float() / 255), expected, atol=1e-5)  # floats in [0, 1]
+    last = data.normalize(images.contiguous(memory_format=torch.channels_last))
+    assert last.is_contiguous(memory_format=torch.channels_last) and torch.allclose(last, expected, atol=1e-5)
+    floats = (images.float() / 255).contiguous(memory_format=torch.channels_last).requires_grad_(True)
+    before = floats.detach().clone()
+    data.normalize(floats).sum().backward()  # differentiable (Grad-CAM), and the input is left untouched
+    assert torch.equal(floats.detach(), before) and floats.grad is not None
+
+
+def test_model_normalises_uint8_input_itself():
+    from wikiart_utils import models
+
+    model = models.build_model("resnet18_gap").eval()
+    images = torch.randint(0, 256, (2, 3, 32, 32), dtype=torch.uint8)
+    with torch.no_grad():
+        a = model.tokens(images)
+        b = model.backbone(data.normalize(images))
+    assert torch.equal(a, b)
+    assert "normalize" not in " ".join(model.state_dict())  # checkpoints unchanged by the design
 
 
 def test_targets_match_metadata_with_minus_one_for_unknown(sample_dir):
@@ -66,12 +92,15 @@ def test_train_and_eval_transforms(sample_dir):
     c1, _ = evaluation[0]
     c2, _ = evaluation[0]
     assert c1.shape == (3, 40, 40) and torch.equal(c1, c2)  # deterministic
-    # non-square source images: eval keeps the short side and centre-crops
-    pil = evaluation.load(0)
-    assert min(pil.size) >= int(40 * 1.15)
-    out = data.eval_transform(24)(pil)
+    # non-square source images: eval resizes the short side to 256/224 x the crop and centre-crops
+    assert data.eval_resize(224) == 256 and data.eval_resize(40) == 46
+    decoded = evaluation.load(0)
+    assert decoded.dtype == torch.uint8 and min(decoded.shape[1:]) >= data.eval_resize(40)
+    out = data.eval_transform(24)(decoded)
     assert out.shape == (3, 24, 24)
-    assert data.train_transform(24)(pil).shape == (3, 24, 24)
+    assert data.train_transform(24)(decoded).shape == (3, 24, 24)
+    pil = Image.fromarray(decoded.permute(1, 2, 0).numpy())  # PIL input works too, with the same result
+    assert torch.equal(data.eval_transform(24)(pil), out)
 
 
 def test_split_subsets(sample_dir):
@@ -100,10 +129,11 @@ def test_corrupted_item_is_none_and_logged(corrupted, caplog):
 
 
 def test_collate_skip_bad():
-    good = (torch.zeros(3, 4, 4), torch.tensor([1, -1, 2]))
+    good = (torch.arange(48, dtype=torch.uint8).view(4, 4, 3).permute(2, 0, 1), torch.tensor([1, -1, 2]))
     batch = data.collate_skip_bad([good, None, good])
     images_, targets = batch
     assert images_.shape == (2, 3, 4, 4) and targets.tolist() == [[1, -1, 2], [1, -1, 2]]
+    assert images_.is_contiguous(memory_format=torch.channels_last) and torch.equal(images_[1], good[0])
     assert data.collate_skip_bad([None, None]) is None
 
 

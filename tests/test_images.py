@@ -9,6 +9,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from wikiart_utils import images
@@ -90,7 +91,7 @@ def test_mojibake_file_names(odd):
         assert images.open_rgb(folder / name).size == images.probe(folder / name)
 
 
-@pytest.mark.parametrize("function", [images.probe, images.open_rgb])
+@pytest.mark.parametrize("function", [images.probe, images.open_rgb, images.decode])
 def test_bad_files_refused_with_one_line_reason(bad, function):
     folder, expected = bad
     for name, fragment in expected.items():
@@ -185,6 +186,55 @@ def test_draft_decoding_for_large_jpeg(tmp_path, make_images):
     assert medium.size == (1200, 800)  # 1/2: 1/4 would give a short side of 400 < 500
     assert images.open_rgb(path, min_side=5000).size == (2400, 1600)  # never upscales
     assert images.probe(path) == (2400, 1600)
+
+
+@pytest.fixture(params=["simplejpeg", "pillow"])
+def decoder(request, monkeypatch):
+    """images.decode with its fast JPEG path, and as on a machine without simplejpeg."""
+    if request.param == "pillow":
+        monkeypatch.setattr(images, "simplejpeg", None)
+    elif images.simplejpeg is None:
+        pytest.skip("simplejpeg not installed")
+    return images.decode
+
+
+def test_decode_gives_the_pixels_of_open_rgb(odd, decoder):
+    folder, expected = odd
+    for name in expected:
+        reference = np.asarray(images.open_rgb(folder / name))
+        tensor = decoder(folder / name)
+        assert tensor.dtype == torch.uint8 and tensor.shape == (3, *reference.shape[:2]), name
+        diff = np.abs(tensor.permute(1, 2, 0).numpy().astype(int) - reference.astype(int)).max()
+        assert diff <= 1, (name, diff)  # both are libjpeg-turbo: equal up to its version's rounding
+        drafted, pillow = decoder(folder / name, min_side=10), images.open_rgb(folder / name, min_side=10)
+        assert 10 <= min(drafted.shape[1:]) or drafted.shape[1:] == reference.shape[:2], name
+        assert drafted.shape[1] <= pillow.size[1] and drafted.shape[2] <= pillow.size[0], name
+    assert decoder(folder / "rotated-painter_exif6.jpg").shape == (3, 40, 20)  # EXIF rotation applied
+
+
+def test_decode_draft_scales_like_pillow(tmp_path, make_images, decoder):
+    path = tmp_path / "big.jpg"
+    make_images.noise(2400, 1600, 11).save(path, format="JPEG", quality=85)
+    assert decoder(path, min_side=200).shape == (3, 200, 300)  # 1/8
+    assert decoder(path, min_side=400).shape == (3, 400, 600)  # 1/4
+    assert decoder(path, min_side=5000).shape == (3, 1600, 2400)  # never upscales
+    # Pillow's draft scales by 1/2, 1/4, 1/8 only; libjpeg-turbo also by eighths, so a smaller decode can do
+    expected = (3, 600, 900) if decoder is images.decode and images.simplejpeg else (3, 800, 1200)
+    assert decoder(path.read_bytes(), min_side=500).shape == expected
+
+
+def test_decode_refuses_truncated_and_bomb_jpegs(tmp_path, make_images, decoder):
+    path = tmp_path / "cut.jpg"
+    make_images.noise(300, 200, 3).save(path, format="JPEG", quality=90)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(images.BadImage, match="truncated"):
+        decoder(path, min_side=50)
+    huge = bytearray(data)  # a 60000x60000 header: refused before any decoding
+    sof = huge.index(b"\xff\xc0")
+    huge[sof + 5:sof + 9] = (60000).to_bytes(2, "big") * 2
+    with pytest.raises(images.BadImage, match="decompression bomb"):
+        decoder(bytes(huge))
 
 
 def test_small_jpeg_with_min_side_keeps_size(tmp_path, make_images):

@@ -102,7 +102,7 @@ def test_vit_tokens_match_torchvision_and_accept_other_sizes():
     model = models.build_model("vit_b16_lstm", image_size=64).eval()
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
-        seq = model.tokens(x)
+        seq = model.backbone(x)  # tokens() = backbone(normalize(images))
         cls = model.backbone.vit(x)  # torchvision forward with heads removed: the CLS token
         assert torch.allclose(seq[:, -1], cls, atol=1e-5)
         assert model.tokens(torch.randn(1, 3, 96, 96)).shape == (1, 36 + 1, 768)

@@ -212,8 +212,12 @@ print(f"{groups.nunique()} paintings in {len(meta)} files; paintings in more tha
     md("""
 ## The Dataset
 
-`WikiArtDataset(root, split, image_size)` returns `(image, targets)`: a normalised float tensor and the
-three class indices in the order artist, genre, style — `-1` where unknown.
+`WikiArtDataset(root, split, image_size)` returns `(image, targets)`: the image as a uint8 tensor
+`[3, H, W]` and the three class indices in the order artist, genre, style — `-1` where unknown.
+Images stay uint8 until the model: its first step, `data.normalize`, applies the ImageNet normalisation
+on the model's own device. The loader workers then skip a float pass over every pixel, and a batch
+crossing to the GPU is 4x smaller. JPEGs are decoded by libjpeg-turbo already scaled down in the DCT
+(a 1280x1024 painting comes out at 320x256 for 224 px), so no full-size image is ever built.
 """),
     code('''
 train_set = data.WikiArtDataset(root, "train", IMAGE_SIZE)
@@ -226,22 +230,24 @@ print({task: wu.labels.decode(task, int(t)) or "(unknown)" for task, t in zip(wu
 ## Transforms
 
 Training: a random crop of 35–100% of the painting resized to `IMAGE_SIZE`, a horizontal flip and mild
-colour jitter (style lives in colour, so we jitter little). Evaluation: resize the short side and take
-the centre. Both end with ImageNet normalisation, which pretrained backbones expect.
+colour jitter (style lives in colour, so we jitter little). Evaluation: resize the short side to
+256/224 of `IMAGE_SIZE` and take the centre crop, as torchvision's own eval transforms for its ImageNet
+weights do. On a copy made by `prepare --size 256` that resize is a no-op. Neither pipeline normalises
+(see above).
 """),
     code("print(train_set.transform)\nprint(val_set.transform)"),
     code('''
 original = train_set.load(0)
-views = [data.denormalize(train_set.transform(original)) for _ in range(7)]
-plots.image_grid([original] + views, ["original"] + [f"train view {i + 1}" for i in range(7)], ncols=8,
-                 path=f"{FIGURES}/02_augmentations.png")'''),
+views = [data.to_display(train_set.transform(original)) for _ in range(7)]
+captions = ["original"] + [f"train view {i + 1}" for i in range(7)]
+plots.image_grid([data.to_display(original)] + views, captions, ncols=8, path=f"{FIGURES}/02_augmentations.png")'''),
     md("## A labelled batch"),
     code('''
 loader = data.make_loader(train_set, batch_size=BATCH_SIZE, shuffle=True, workers=WORKERS, seed=0)
 images, targets = next(iter(loader))
 captions = ["\\n".join(wu.labels.decode(t, int(v))[:22] or f"({t}?)" for t, v in zip(wu.labels.TASKS, row))
             for row in targets[:16]]
-grid = plots.image_grid(data.denormalize(images[:16]), captions, ncols=8, path=f"{FIGURES}/02_batch_grid.png")
+grid = plots.image_grid(data.to_display(images[:16]), captions, ncols=8, path=f"{FIGURES}/02_batch_grid.png")
 print("batch:", tuple(images.shape), "targets:", tuple(targets.shape),
       "| unknown per task:", dict(zip(wu.labels.TASKS, (targets == -1).sum(0).tolist())))
 grid'''),
@@ -250,7 +256,8 @@ grid'''),
 
 How many images per second does the loader deliver? A GPU trains ResNet-18 at thousands of images per
 second; on the full dataset, decode the original JPEGs once into a prepared 256-px copy
-(`python -m wikiart_utils prepare`) and use 2+ workers. The numbers below depend on your machine.
+(`python -m wikiart_utils prepare`) and use 2+ workers. The numbers below depend on your machine;
+`python -m wikiart_utils bench loader` compares the pipelines side by side (`benchmarks/RESULTS.md`).
 """),
     code('''
 # NBVAL_IGNORE_OUTPUT
@@ -635,7 +642,7 @@ for i in np.linspace(0, len(view) - 1, 6).astype(int):  # spread over the (style
     image, _ = view[int(i)]
     for task in ("style", "genre"):
         cam = evaluate.gradcam(model, image, task)
-        overlays.append(plots.overlay_heatmap(data.denormalize(image), cam))
+        overlays.append(plots.overlay_heatmap(data.to_display(image), cam))
         captions.append(f"{task}: {labels.decode(task, int(model(image[None])[task].argmax()))[:20]}")
 print(len(overlays), "Grad-CAM maps at", size, "px")
 plots.image_grid(overlays, captions, ncols=6, path=f"{FIGURES}/07_gradcam.png")"""),

@@ -1,10 +1,11 @@
-"""Benchmarks behind the course's speed claims: ``python -m wikiart_utils bench loader|features|train``.
+"""Benchmarks behind the course's speed claims: ``python -m wikiart_utils bench loader|features|train|gpu``.
 
 * ``loader``   images/s of the older CNN-LSTM project's loader (full-size decode, resize of a float tensor)
                vs our Dataset on the original JPEGs (draft decoding) and on a `prepare --size 256` copy;
 * ``features`` epoch time of the LSTM head trained on cached backbone tokens vs end to end through the
                same frozen backbone, and both runs' validation metrics;
-* ``train``    train-step images/s per model variant and image size: our CPU step vs a plain fp32 loop.
+* ``train``    train-step images/s per model variant and image size: our CPU step vs a plain fp32 loop;
+* ``gpu``      (needs CUDA; `bench_gpu.py`) model-only vs loader-only vs end-to-end images/s, AMP, compile.
 
 Each bench runs the pipelines it compares side by side in one process, interleaved, single-threaded by
 default (``torch.set_num_threads(1)``), and reports images/s *per core* from the process CPU time --
@@ -27,6 +28,7 @@ import sys
 import tempfile
 import time
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
@@ -35,7 +37,6 @@ import PIL
 import torch
 import torchvision
 from PIL import Image
-from torchvision.transforms import v2
 
 from . import data as wdata
 from . import features, fsutil, images, index, labels, losses, models, sample
@@ -134,18 +135,30 @@ def make_photo(width: int, height: int, seed: int, noise: float = 4.0) -> Image.
     return Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8), "RGB")
 
 
+def _write_photo(job: tuple[str, int, int, int, int]) -> None:
+    path, width, height, seed, quality = job
+    with fsutil.atomic_path(path) as tmp:
+        make_photo(width, height, seed).save(tmp, format="JPEG", quality=quality)
+
+
 def make_originals(out: str | Path, n: int = 48, width: int = 1280, height: int = 1024, quality: int = 90,
-                   seed: int = 0) -> Path:
-    """n photo-like JPEGs (landscape and portrait alternately) in the ArtGAN layout, indexed."""
+                   seed: int = 0, workers: int = 1) -> Path:
+    """n photo-like JPEGs (landscape and portrait alternately) in the ArtGAN layout, indexed. A 1280x1024
+    image takes ~0.2 s to make: `workers` processes write them (the same files for any number)."""
     out = Path(out)
-    genre_of = {}
+    genre_of, jobs = {}, []
     for i, (painter, _artist, style, genre) in enumerate(sample.draw_labels(n, seed)):
         w, h = (width, height) if i % 2 == 0 else (height, width)
         rel = f"{style}/{painter}_photo-{i:05d}.jpg"
-        with fsutil.atomic_path(out / rel) as tmp:
-            make_photo(w, h, seed * 100_003 + i).save(tmp, format="JPEG", quality=quality)
+        jobs.append((str(out / rel), w, h, seed * 100_003 + i, quality))
         genre_of[rel] = genre
-    index.index_dataset(out, genre_of=genre_of, seed=seed, workers=1)
+    if workers > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            list(pool.map(_write_photo, jobs, chunksize=4))
+    else:
+        for job in jobs:
+            _write_photo(job)
+    index.index_dataset(out, genre_of=genre_of, seed=seed, workers=max(1, workers))
     return out
 
 
@@ -188,53 +201,12 @@ def older_load(path: str | Path, image_size: int = 224) -> torch.Tensor:
     return torchvision.transforms.functional.normalize(image / 255.0, wdata.IMAGENET_MEAN, wdata.IMAGENET_STD)
 
 
-# Changes proposed for data.py, measured side by side with the current code by `bench loader --proposed`
-# (see benchmarks/RESULTS.md); once data.py adopts them, these rows equal ours and can go.
-
-class Contiguous(torch.nn.Module):
-    """Dense CHW layout. PILToTensor returns a channels-last view of the PIL buffer and resizing keeps it;
-    per-channel float ops (Normalize, ColorJitter) on that layout are several times slower."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.contiguous()
-
-
-def proposed_transform(image_size: int, train: bool) -> v2.Compose:
-    """data.eval/train_transform with the float conversion made contiguous, and (train) ColorJitter on
-    floats instead of uint8 (2.5x cheaper, no rounding in between)."""
-    if train:
-        return v2.Compose([
-            v2.PILToTensor(),
-            v2.RandomResizedCrop(image_size, scale=(0.35, 1.0), antialias=True),
-            v2.RandomHorizontalFlip(),
-            v2.ToDtype(torch.float32, scale=True),
-            Contiguous(),
-            v2.ColorJitter(brightness=0.1, contrast=0.1),
-            v2.Normalize(wdata.IMAGENET_MEAN, wdata.IMAGENET_STD),
-        ])
-    return v2.Compose([
-        v2.PILToTensor(),
-        v2.Resize(image_size, antialias=True),
-        v2.CenterCrop(image_size),
-        v2.ToDtype(torch.float32, scale=True),
-        Contiguous(),
-        v2.Normalize(wdata.IMAGENET_MEAN, wdata.IMAGENET_STD),
-    ])
-
-
-class ProposedDataset(wdata.WikiArtDataset):
-    """WikiArtDataset with the proposed changes: draft decoding to a short side >= image_size instead of
-    1.15 x image_size (a 1024-px short side then decodes at 1/4 = 256 px, the size `prepare --size 256`
-    makes, instead of 1/2 = 512 px), and `proposed_transform`."""
-
-    def __init__(self, root: str | Path, split: str | None, image_size: int, train: bool):
-        super().__init__(root, split, image_size, transform=proposed_transform(image_size, train), train=train)
-
-    def load(self, i: int):
-        return images.open_rgb(self.root / self.paths[i], min_side=self.image_size)
-
-
 Pipeline = Callable[[int], object]
+
+
+def _to_model_input(dataset: wdata.WikiArtDataset) -> Pipeline:
+    """Item i as the model consumes it: Dataset item -> collated (contiguous) -> normalised float."""
+    return lambda i: wdata.normalize(wdata.collate_skip_bad([dataset[i]])[0])
 
 
 def time_pipelines(pipelines: dict[str, Pipeline | tuple[Pipeline, Callable[[], contextlib.AbstractContextManager]]],
@@ -267,12 +239,13 @@ def time_pipelines(pipelines: dict[str, Pipeline | tuple[Pipeline, Callable[[], 
 
 
 def bench_loader(images_dir: str | Path | None = None, n: int = 48, image_size: int = 224, rounds: int = 5,
-                 prepare_size: int = 256, threads: int | None = 1, proposed: bool = False,
+                 prepare_size: int = 256, threads: int | None = 1,
                  seed: int = 0, width: int = 1280, height: int = 1024) -> dict:
     """Images/s per core of the older loader vs ours on originals and on a prepared copy (see module doc).
 
     Without `images_dir`, n photo-like width x height JPEGs (quality 90) are generated into a temporary
-    directory. `proposed` adds rows for `ProposedDataset` (changes proposed for data.py).
+    directory. Ours is timed up to a normalised float tensor, as the older loader's: the Dataset item,
+    its collation (a contiguous copy) and `data.normalize` (which in training runs on the model's device).
     """
     machine = machine_info()
     with tempfile.TemporaryDirectory(prefix="wikiart-bench-loader-") as tmp, torch_threads(threads) as used:
@@ -293,18 +266,12 @@ def bench_loader(images_dir: str | Path | None = None, n: int = 48, image_size: 
         paths = [root / rel for rel in datasets["ours_originals"].paths]
         count = min(len(paths), len(datasets["ours_prepared"]))  # prepare may refuse a file index kept
         pipelines: dict = {"older": lambda i: older_load(paths[i], image_size)}
-        pipelines.update({name: ds.__getitem__ for name, ds in datasets.items()})
-        if proposed:
-            for name, folder, train in (("originals", root, False), ("originals_train", root, True),
-                                        ("prepared", prepared, False), ("prepared_train", prepared, True)):
-                pipelines[f"proposed_{name}"] = ProposedDataset(folder, None, image_size, train).__getitem__
+        pipelines.update({name: _to_model_input(ds) for name, ds in datasets.items()})
         # decoding alone (no transform), to see how much of each pipeline is the JPEG decoder's floor
-        prepared_paths = [prepared / rel for rel in datasets["ours_prepared"].paths]
         components = {
-            "decode_full": lambda i: images.open_rgb(paths[i]),
+            "decode_full": lambda i: images.decode(paths[i]),
             "decode_draft_dataset": datasets["ours_originals"].load,
-            "decode_draft_image_size": lambda i: images.open_rgb(paths[i], min_side=image_size),
-            "decode_prepared": lambda i: images.open_rgb(prepared_paths[i], min_side=image_size),
+            "decode_prepared": datasets["ours_prepared"].load,
         }
         pipelines.update(components)
         torch.manual_seed(seed)
@@ -317,7 +284,6 @@ def bench_loader(images_dir: str | Path | None = None, n: int = 48, image_size: 
     ratios = {"prepared_vs_older": ratio("ours_prepared"), "originals_vs_older": ratio("ours_originals"),
               "prepared_train_vs_older": ratio("ours_prepared_train"),
               "originals_train_vs_older": ratio("ours_originals_train")}
-    ratios.update({f"{name}_vs_older": ratio(name) for name in rates if name.startswith("proposed_")})
     bytes_o, bytes_p = float(meta_o["bytes"].mean()), float(meta_p["bytes"].mean())
     per_image_cpu = prep.cpu / max(report.n_written, 1)
     return {
@@ -328,6 +294,7 @@ def bench_loader(images_dir: str | Path | None = None, n: int = 48, image_size: 
                      "mean_short_side": round(float(meta_o[["width", "height"]].min(axis=1).mean())),
                      "image_size": image_size,
                      "prepare_size": prepare_size, "threads": used, "rounds": rounds,
+                     "decoder": "simplejpeg" if images.simplejpeg else "Pillow",
                      "timing": "best round, process CPU time (images/s per core); _wall = wall clock",
                      "generate_seconds": round(made.wall, 2)},
         "pipelines": rates,
@@ -368,16 +335,15 @@ def format_loader(result: dict) -> str:
              f"best of {s['rounds']} interleaved rounds",
              f"{'pipeline':<34}{'img/s/core':>11}{'ms/img':>9}{'img/s wall':>12}{'vs older':>10}"]
     for name, r in result["pipelines"].items():
-        label = LOADER_LABELS.get(name, name.replace("proposed_", "proposed on ").replace("_train", " (train aug)"))
-        label = label if "train" in name or "older" in name or "(eval)" in label else label + " (eval)"
+        label = LOADER_LABELS.get(name, name)
         lines.append(f"{label:<34}{r['images_per_s']:>11.1f}{r['ms_per_image']:>9.2f}"
                      f"{r['images_per_s_wall']:>12.1f}{r['images_per_s'] / older:>9.1f}x")
     full = p["full_wikiart"]
     d = result.get("decode_only")
     if d:
-        lines.append(f"decode only (PIL, no transform), ms/img: full {d['decode_full']['ms_per_image']:.2f}, "
-                     f"draft as the Dataset {d['decode_draft_dataset']['ms_per_image']:.2f}, draft to >= "
-                     f"{s['image_size']} px {d['decode_draft_image_size']['ms_per_image']:.2f}, prepared file "
+        lines.append(f"decode only ({result['settings']['decoder']}, no transform), ms/img: full "
+                     f"{d['decode_full']['ms_per_image']:.2f}, "
+                     f"draft as the Dataset {d['decode_draft_dataset']['ms_per_image']:.2f}, prepared file "
                      f"{d['decode_prepared']['ms_per_image']:.2f}")
     lines += [f"prepare --size {s['prepare_size']} (1 process): {p['images']} images in {p['cpu_seconds']:.2f} CPU s "
               f"= {p['ms_per_image']:.1f} ms/image; {p['bytes_per_image_original'] / 1e3:.0f} KB -> "
@@ -455,7 +421,7 @@ def _compare_cached(model: models.MultitaskNet, train_set, val_set, workdir: Pat
     }
 
 
-def bench_features(data_dir: str | Path | None = None, n: int = 600, sample_size: int = 96, image_size: int = 64,
+def bench_features(data_dir: str | Path | None = None, n: int = 200, sample_size: int = 256, image_size: int = 224,
                    variants: Sequence[str] = FEATURES_VARIANTS, epochs: int = 2, batch_size: int = 32,
                    lr: float = 1e-3, threads: int | None = 1, pretrained: bool = False, seed: int = 0) -> dict:
     """Head epochs on cached tokens vs end to end through the same frozen backbone, per variant.
@@ -684,7 +650,7 @@ def _emit(result: dict, args: argparse.Namespace, formatter: Callable[[dict], st
 
 def _cmd_loader(args: argparse.Namespace) -> None:
     _emit(bench_loader(args.images, args.n, args.image_size, args.rounds, args.prepare_size, args.threads,
-                       args.proposed, args.seed, args.width, args.height), args, format_loader)
+                       args.seed, args.width, args.height), args, format_loader)
 
 
 def _cmd_features(args: argparse.Namespace) -> None:
@@ -699,7 +665,7 @@ def _cmd_train(args: argparse.Namespace) -> None:
 
 
 def register_cli(subparsers) -> None:
-    """Hook for `python -m wikiart_utils bench <loader|features|train>` (cli.py registers it)."""
+    """Hook for `python -m wikiart_utils bench <loader|features|train|gpu>` (cli.py registers it)."""
     parser = subparsers.add_parser("bench", help="speed benchmarks: loader, feature cache, train step (ratios)",
                                    description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="bench", required=True, metavar="<bench>")
@@ -721,17 +687,16 @@ def register_cli(subparsers) -> None:
     p.add_argument("--image-size", type=int, default=224, help="training image size")
     p.add_argument("--prepare-size", type=int, default=256, help="short side of the prepared copy")
     p.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds (best one counts)")
-    p.add_argument("--proposed", action="store_true",
-                   help="also time the changes proposed for data.py (ProposedDataset)")
     common(p)
     p.set_defaults(func=_cmd_loader)
 
     p = sub.add_parser("features", help="head epoch time on cached tokens vs end to end with the frozen backbone",
                        description=bench_features.__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, default=None, help="dataset directory (default: generate a sample)")
-    p.add_argument("--n", type=int, default=600, help="sample size when generating")
-    p.add_argument("--sample-size", type=int, default=96, help="sample image short side when generating")
-    p.add_argument("--image-size", type=int, default=64, help="model input size")
+    p.add_argument("--n", type=int, default=200, help="sample size when generating")
+    p.add_argument("--sample-size", type=int, default=256,
+                   help="sample image short side when generating (256: what `prepare` makes for 224 px)")
+    p.add_argument("--image-size", type=int, default=224, help="model input size (224: the course's full profile)")
     p.add_argument("--variants", nargs="+", default=list(FEATURES_VARIANTS), choices=models.variant_names(),
                    help="backbones to compare (the first one's ratio is ratios.cached_vs_end_to_end)")
     p.add_argument("--pretrained", action="store_true", help="ImageNet weights (needs them downloaded once)")
@@ -751,3 +716,9 @@ def register_cli(subparsers) -> None:
     p.add_argument("--ablate", action="store_true", help="also time ours without bf16 autocast (ours_fp32)")
     common(p)
     p.set_defaults(func=_cmd_train)
+
+    from . import bench_gpu  # here, not at the top: bench_gpu imports this module
+    p = sub.add_parser("gpu", help="GPU: model-only vs loader-only vs end-to-end images/s, AMP, compile, nvJPEG",
+                       description=bench_gpu.bench_gpu.__doc__.splitlines()[0])
+    bench_gpu.add_arguments(p)
+    p.set_defaults(func=bench_gpu.run_from_args)

@@ -121,7 +121,7 @@ HEAVY_COMMANDS = {  # subcommands whose modules import torch; registered by the 
     "evaluate": "metrics.json, predictions.csv and per-class reports of a checkpoint",
     "predict": "top-k artist, genre and style for image files",
     "reproduce": "execute notebooks 01..07 in order (papermill), regenerating figures/",
-    "bench": "benchmarks: loader, features, train (ratios measured side by side)",
+    "bench": "benchmarks: loader, features, train, gpu (ratios measured side by side)",
 }
 
 

@@ -1,10 +1,15 @@
 """The torch Dataset over a dataset directory, its transforms and DataLoaders.
 
-Items are ``(image, targets)``: a normalised float tensor [3, H, W] and a long tensor [3] of class
-indices in `labels.TASKS` order (artist, genre, style), -1 where the label is unknown.
+Items are ``(image, targets)``: a uint8 tensor [3, H, W] and a long tensor [3] of class indices in
+`labels.TASKS` order (artist, genre, style), -1 where the label is unknown.
+
+Images stay uint8 until they reach the model, which normalises them on its own device (`normalize`, as
+the first step of `MultitaskNet.tokens`): the loader workers skip a float pass over every pixel, and a
+batch is 4x fewer bytes in pinned memory and over the host-to-GPU link (the design of FFCV/DALI loaders).
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from pathlib import Path
@@ -17,37 +22,72 @@ from . import images, index, labels
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+EVAL_CROP = 224 / 256  # centre crop / resize, as torchvision's ImageNet weights' own eval transforms
 log = logging.getLogger(__name__)
 
 
+def eval_resize(image_size: int) -> int:
+    """Short side before the centre crop: 256 for 224 px. `prepare --size 256` stores exactly this, so
+    evaluation on a prepared directory resizes nothing, and originals draft-decode to it."""
+    return round(image_size / EVAL_CROP)
+
+
 def train_transform(image_size: int) -> v2.Compose:
-    """Random crop of 35-100% of the painting, flip, mild colour jitter, ImageNet normalisation."""
+    """Random crop of 35-100% of the painting, flip, mild colour jitter; uint8 out (see `normalize`)."""
     return v2.Compose([
         v2.PILToTensor(),
         v2.RandomResizedCrop(image_size, scale=(0.35, 1.0), antialias=True),
         v2.RandomHorizontalFlip(),
         v2.ColorJitter(brightness=0.1, contrast=0.1),
-        v2.ToDtype(torch.float32, scale=True),
-        v2.Normalize(IMAGENET_MEAN, IMAGENET_STD),
     ])
 
 
 def eval_transform(image_size: int) -> v2.Compose:
-    """Short side to image_size, centre crop: the whole painting's centre, no randomness."""
+    """Short side to eval_resize(image_size), centre crop: the painting's centre, no randomness; uint8 out."""
     return v2.Compose([
         v2.PILToTensor(),
-        v2.Resize(image_size, antialias=True),
+        v2.Resize(eval_resize(image_size), antialias=True),
         v2.CenterCrop(image_size),
-        v2.ToDtype(torch.float32, scale=True),
-        v2.Normalize(IMAGENET_MEAN, IMAGENET_STD),
     ])
 
 
-def denormalize(batch: torch.Tensor) -> torch.Tensor:
-    """Undo ImageNet normalisation for display (values clipped to [0, 1])."""
-    mean = torch.tensor(IMAGENET_MEAN, device=batch.device).view(-1, 1, 1)
-    std = torch.tensor(IMAGENET_STD, device=batch.device).view(-1, 1, 1)
-    return (batch * std + mean).clamp(0, 1)
+def _make_constants(device: torch.device, scale: float, repeat: int) -> tuple[torch.Tensor, torch.Tensor]:
+    mean = torch.tensor(IMAGENET_MEAN, device=device) * scale
+    inv_std = 1.0 / (torch.tensor(IMAGENET_STD, device=device) * scale)
+    return mean.repeat(repeat), inv_std.repeat(repeat)
+
+
+_cached_constants = functools.lru_cache(maxsize=64)(_make_constants)
+
+
+def _normalize_constants(device: torch.device, scale: float, repeat: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cached per (device, dtype scale, width) in eager mode (it is per image in the loader bench); built
+    afresh under torch.compile, which folds them into the graph and cannot trace a cache."""
+    if torch.compiler.is_compiling():
+        return _make_constants(device, scale, repeat)
+    return _cached_constants(device, scale, repeat)
+
+
+def normalize(images: torch.Tensor) -> torch.Tensor:
+    """uint8 images (0-255) or floats in [0, 1] -> ImageNet-normalised float32, on the images' device.
+
+    The memory format is kept. A channels_last batch (what `collate_skip_bad` makes) is normalised as rows
+    of interleaved RGB values against a per-row pattern of the constants: broadcasting (3, 1, 1) over
+    that layout would be ~4x slower on a CPU.
+    """
+    scale = 255.0 if images.dtype == torch.uint8 else 1.0
+    if images.ndim == 4 and images.is_contiguous(memory_format=torch.channels_last) and not images.is_contiguous():
+        n, c, h, w = images.shape
+        mean, inv_std = _normalize_constants(images.device, scale, w)
+        rows = images.permute(0, 2, 3, 1).reshape(n * h, w * c).to(torch.float32, copy=True)  # never the input
+        return rows.sub_(mean).mul_(inv_std).view(n, h, w, c).permute(0, 3, 1, 2)
+    mean, inv_std = _normalize_constants(images.device, scale, 1)
+    return (images.float() - mean.view(-1, 1, 1)) * inv_std.view(-1, 1, 1)
+
+
+def to_display(images: torch.Tensor) -> torch.Tensor:
+    """Dataset images (uint8) as floats in [0, 1], for plotting."""
+    return images.float() / 255.0 if images.dtype == torch.uint8 else images.float().clamp(0, 1)
 
 
 def encode_targets(row) -> torch.Tensor:
@@ -78,9 +118,10 @@ class WikiArtDataset(Dataset):
     def __len__(self) -> int:
         return len(self.paths)
 
-    def load(self, i: int):
-        """The decoded RGB PIL image of item i (draft-decoded to about 1.15x the training size)."""
-        return images.open_rgb(self.root / self.paths[i], min_side=int(self.image_size * 1.15))
+    def load(self, i: int) -> torch.Tensor:
+        """Item i decoded to uint8 [3, H, W] with a short side >= eval_resize(image_size): a 1280x1024 JPEG
+        is DCT-scaled by 1/4 to 320x256 for 224 px, the size `prepare` stores."""
+        return images.decode(self.root / self.paths[i], min_side=eval_resize(self.image_size))
 
     def __getitem__(self, i: int):
         try:
@@ -91,12 +132,26 @@ class WikiArtDataset(Dataset):
         return self.transform(image), self.targets[i]
 
 
+def stack_images(images: list[torch.Tensor]) -> torch.Tensor:
+    """[3, H, W] images -> one channels_last batch [B, 3, H, W]. Decoded images are HWC in memory, so
+    this is a plain copy per image (a contiguous NCHW stack would transpose each), and channels_last is
+    the layout the CNNs run fastest in on GPU and CPU alike."""
+    batch = torch.empty((len(images), *images[0].shape), dtype=images[0].dtype, memory_format=torch.channels_last)
+    if torch.utils.data.get_worker_info() is not None:  # built in shared memory, as default_collate does:
+        batch.share_memory_()                             # passing it to the main process then copies nothing
+    for row, image in zip(batch, images):
+        row.copy_(image)
+    return batch
+
+
 def collate_skip_bad(batch):
-    """default_collate without the items that failed to decode, so one bad file never ends an epoch."""
+    """Batches of (image, *fields) items without those that failed to decode, so one bad file never ends
+    an epoch; images stacked by `stack_images`, the other fields by default_collate."""
     batch = [item for item in batch if item is not None]
     if not batch:
         return None
-    return default_collate(batch)
+    images, *fields = zip(*batch)
+    return (stack_images(list(images)), *(default_collate(list(field)) for field in fields))
 
 
 def default_workers() -> int:

@@ -177,7 +177,7 @@ def compare(results: dict[str, dict]) -> pd.DataFrame:
 
 def gradcam(model: train.models.MultitaskNet, image: torch.Tensor, task: str,
             class_index: int | None = None) -> np.ndarray:
-    """Grad-CAM heat map [H, W] in 0..1 for one normalised image [3, H, W] and one task's class.
+    """Grad-CAM heat map [H, W] in 0..1 for one Dataset image [3, H, W] and one task's class.
 
     The map weights the backbone's last spatial feature map (CNN: last conv block; ViT: patch tokens)
     by the gradient of the class logit, so it shows where the evidence for that class lies.
@@ -194,7 +194,7 @@ def gradcam(model: train.models.MultitaskNet, image: torch.Tensor, task: str,
     try:
         model.eval()
         with torch.enable_grad():
-            x = image.unsqueeze(0).requires_grad_(True)
+            x = wdata.to_display(image).unsqueeze(0).requires_grad_(True)  # floats in [0, 1]: uint8 has no grad
             logits = model(x)[task][0]
             target = int(logits.argmax()) if class_index is None else class_index
             model.zero_grad(set_to_none=True)

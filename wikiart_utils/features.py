@@ -36,13 +36,14 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, Subset, default_collate
+from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm.auto import tqdm
 
+from . import data as wdata
 from . import fsutil, labels, losses
 from . import train as wtrain
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: images reach the model as uint8 and are normalised inside it
 FP16_MAX = 65504.0
 RANDOM_TRANSFORMS = {"ColorJitter", "AutoAugment", "RandAugment", "TrivialAugmentWide", "AugMix",
                      "ElasticTransform", "GaussianNoise", "MixUp", "CutMix"}
@@ -90,7 +91,7 @@ def _collate_keep_positions(batch: list):
     good = [i for i, item in enumerate(batch) if item is not None]
     if not good:
         return None, None, torch.empty(0, dtype=torch.long), len(batch)
-    images, targets = default_collate([batch[i] for i in good])
+    images, targets = wdata.collate_skip_bad([batch[i] for i in good])
     return images, targets, torch.tensor(good, dtype=torch.long), len(batch)
 
 

@@ -3,7 +3,7 @@ reads the sequence, and one linear head per task (artist, genre, style) reads th
 
 Every model splits in two so that a feature cache can train the second half alone:
 
-    tokens = model.tokens(images)   # backbone: [B, 3, H, W] -> [B, T, D]
+    tokens = model.tokens(images)   # normalise + backbone: [B, 3, H, W] uint8 (or float in [0, 1]) -> [B, T, D]
     logits = model.head(tokens)     # LSTM + readout + heads: -> {task: [B, n_classes]}
 
 Variants (VARIANTS): resnet18_lstm_patch (49 spatial tokens of 512-d at 224 px), resnet18_lstm_flatten
@@ -24,7 +24,7 @@ import torchvision
 from torch import nn
 from torchvision.models import ResNet18_Weights, VGG16_Weights, ViT_B_16_Weights
 
-from . import labels
+from . import data, labels
 
 DEFAULT_OPTIONS: dict = dict(lstm_layers=1, hidden_size=256, bidirectional=False, readout="last", dropout=0.2)
 READOUTS = ("last", "mean", "attention")
@@ -200,7 +200,8 @@ class MultitaskNet(nn.Module):
         self.config = config
 
     def tokens(self, x: torch.Tensor) -> torch.Tensor:
-        return self.backbone(x)
+        """Images as the Dataset gives them (uint8, or floats in [0, 1]) -> backbone tokens."""
+        return self.backbone(data.normalize(x))
 
     def head(self, tokens: torch.Tensor) -> dict[str, torch.Tensor]:
         features = self.dropout(self.reader(tokens))

@@ -26,7 +26,7 @@ def predict_images(checkpoint: str | Path, paths: list[str | Path], top_k: int =
     results = []
     for path in paths:
         try:
-            image = images.open_rgb(path, min_side=int(size * 1.15))
+            image = images.decode(path, min_side=wdata.eval_resize(size))
         except images.BadImage as exc:
             results.append({"path": str(path), "error": str(exc)})
             continue

@@ -312,7 +312,7 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
           workers: int | None = None, *, backbone_lr_scale: float | None = None, weight_decay: float = 0.05,
           warmup_epochs: float | None = None, patience: int = 5, grad_clip: float = 1.0,
           label_smoothing: float = 0.0, class_weights: bool = False, logit_adjust: float = 0.0,
-          model_options: dict | None = None, device: str | None = None, amp: bool = True,
+          model_options: dict | None = None, device: str | None = None, amp: bool = True, compile: bool = False,
           limit_batches: int | None = None, stop_after: int | None = None, overwrite: bool = False,
           progress: bool = True, unknown_as_class: str | None = None, cached_features: bool = False) -> TrainResult:
     """Train `variant` on `data` (a directory with metadata.csv) and write checkpoints into `out`.
@@ -326,7 +326,10 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
     batches per epoch (smoke runs). stop_after: end this call after that many epochs, as if
     interrupted; continue later with resume=True. cached_features: keep the backbone frozen and train
     the head on its cached tokens (`features.train_cached`): many times faster per epoch, no augmentation.
-    Under torchrun it trains with DistributedDataParallel (module docstring): `batch_size` per process.
+    compile: run the training and validation forward through `torch.compile` (fused kernels: faster steps
+    on a GPU after a slow first one); checkpoints still hold the plain model's weights. Not used with
+    cached_features. Under torchrun it trains with DistributedDataParallel (module docstring): `batch_size`
+    per process.
     """
     ddp = distributed.current()  # None: one process, as always
     if cached_features and ddp is not None:
@@ -424,7 +427,8 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
     # optimizer and per-step schedule
     total_steps = epochs * steps_per_epoch
     warmup_steps = min(round(warmup_epochs * steps_per_epoch), total_steps // 2)
-    optimizer = torch.optim.AdamW(param_groups(model, lr, lr * backbone_lr_scale, weight_decay), lr=lr)
+    optimizer = torch.optim.AdamW(param_groups(model, lr, lr * backbone_lr_scale, weight_decay), lr=lr,
+                                  fused=dev.type == "cuda")  # one kernel for all tensors, as bench gpu times it
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: warmup_cosine(step, warmup_steps, total_steps))
 
@@ -451,11 +455,14 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
         if stopped:
             say(f"{last_path}: that run stopped early at epoch {start_epoch}; nothing to do")
 
-    net = model  # what the training step calls: the model, or its DDP wrapper
+    # what the steps call: the model, or its compiled / DDP-wrapped forms; `model` itself is what is saved
+    evaluator = torch.compile(model) if compile else model  # validation runs outside DDP, as rank 0's model
+    net = evaluator
     if ddp is not None:  # wrap while every weight trains; a frozen backbone then leaves its weights unused
         net = torch.nn.parallel.DistributedDataParallel(
             model, device_ids=[dev.index] if dev.type == "cuda" else None,
             find_unused_parameters=start_epoch < freeze_epochs)
+        net = torch.compile(net) if compile else net  # compile the DDP wrapper: graphs split at its buckets
         distributed.barrier(ddp)  # every rank has read last.pt before rank 0 may rewrite it
 
     def checkpoint(epoch: int, metrics: dict, full: bool) -> dict:
@@ -529,7 +536,7 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
                 float(n_steps), device=dev)]), ddp).tolist()
             train_loss = running / max(n_steps, 1)
             distributed.broadcast_buffers(model, ddp)
-        metrics = {"train_loss": train_loss, **validate(model, val_loader, dev, amp_dtype, limit_batches, ddp)}
+        metrics = {"train_loss": train_loss, **validate(evaluator, val_loader, dev, amp_dtype, limit_batches, ddp)}
         lrs = {g["name"]: g["lr"] for g in optimizer.param_groups}
         row = {"epoch": epoch + 1, **metrics, "lr": lrs.get("head", lr), "backbone_lr": lrs.get("backbone", 0.0),
                "frozen_backbone": frozen, "seconds": round(time.time() - t0, 2)}
@@ -593,6 +600,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     p.add_argument("--dropout", type=float, default=None)
     p.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
     p.add_argument("--no-amp", dest="amp", action="store_false", help="full precision on CUDA")
+    p.add_argument("--compile", action="store_true",
+                   help="torch.compile the model for the steps (GPU: faster steps after a slow first one)")
     p.add_argument("--limit-batches", type=int, default=None, help="at most this many batches per epoch")
     p.add_argument("--stop-after", type=int, default=None, metavar="EPOCHS",
                    help="end after this many epochs in this session (continue later with --resume)")
@@ -612,8 +621,8 @@ def run_from_args(args: argparse.Namespace) -> TrainResult:
         backbone_lr_scale=args.backbone_lr_scale, weight_decay=args.weight_decay,
         warmup_epochs=args.warmup_epochs, patience=args.patience, grad_clip=args.grad_clip,
         label_smoothing=args.label_smoothing, class_weights=args.class_weights, logit_adjust=args.logit_adjust,
-        model_options=options, device=args.device, amp=args.amp, limit_batches=args.limit_batches,
-        stop_after=args.stop_after, overwrite=args.overwrite, progress=args.progress,
+        model_options=options, device=args.device, amp=args.amp, compile=args.compile,
+        limit_batches=args.limit_batches, stop_after=args.stop_after, overwrite=args.overwrite, progress=args.progress,
         unknown_as_class=args.unknown_as_class, cached_features=args.cached_features)
     if int(os.environ.get("RANK", "0")) == 0:  # under torchrun, once
         print(f"best epoch {result.best_epoch}: val mean macro-F1 {result.best_score:.3f} -> {result.best_path}")
