@@ -9,6 +9,8 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 import torch
 from PIL import Image
 
@@ -258,3 +260,23 @@ def test_file_sha256(tmp_path):
 def test_is_image_name():
     assert images.is_image_name("a/b.JPG") and images.is_image_name("x.webp") and images.is_image_name("x.tiff")
     assert not images.is_image_name("notes.txt") and not images.is_image_name("jpg")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cut=st.integers(0, 4000), flips=st.lists(st.tuples(st.integers(0, 4000), st.integers(0, 255)), max_size=8))
+def test_decode_damaged_jpeg_bytes_give_bad_image_or_pixels(make_images, cut, flips):
+    """Any truncation or corruption of a JPEG: a uint8 image or BadImage with one line, never another error."""
+    import io
+
+    buffer, exif = io.BytesIO(), Image.Exif()
+    exif[0x0112] = 1  # an Exif segment, so the orientation check reads damaged metadata too
+    make_images.noise(64, 48, 5).save(buffer, format="JPEG", quality=90, exif=exif)
+    data = bytearray(buffer.getvalue()[: max(2, len(buffer.getvalue()) - cut)])
+    for position, value in flips:
+        data[position % len(data)] = value
+    try:
+        image = images.decode(bytes(data), min_side=16)
+    except images.BadImage as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert image.dtype == torch.uint8 and image.shape[0] == 3

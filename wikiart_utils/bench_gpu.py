@@ -112,9 +112,6 @@ def free_memory(dev: torch.device) -> None:
 
 
 # ----------------------------------------------------------------------------------------------------
-# Data: generated originals (bench.make_originals, in parallel) and their prepared copy
-
-# ----------------------------------------------------------------------------------------------------
 # Model only: the train step on synthetic batches already on the device
 
 def make_step(model: models.MultitaskNet, dev: torch.device, config: StepConfig,

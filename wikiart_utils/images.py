@@ -113,15 +113,19 @@ def _read_bytes(source: str | Path | bytes) -> bytes:
 
 
 def _exif_orientation(data: bytes) -> int:
-    """EXIF orientation of a JPEG (1 = upright), read by Pillow only when an Exif segment exists."""
+    """EXIF orientation of a JPEG (1 = upright; 0 = unreadable), read by Pillow only when an Exif segment
+    exists (a walk over the segment headers finds it without parsing the file)."""
     pos = 2
     while pos + 4 <= len(data) and data[pos] == 0xFF:
         marker = data[pos + 1]
         if marker == 0xDA:  # start of scan: no more metadata segments
             break
         if marker == 0xE1 and data[pos + 4:pos + 10] == b"Exif\x00\x00":
-            with Image.open(io.BytesIO(data)) as image:
-                return int(image.getexif().get(0x0112, 1))
+            try:
+                with Image.open(io.BytesIO(data)) as image:
+                    return int(image.getexif().get(0x0112, 1))
+            except Exception:  # damaged metadata: 0 sends the file to open_rgb, which says what is wrong
+                return 0
         pos += 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
     return 1
 
