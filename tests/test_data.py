@@ -134,6 +134,8 @@ def test_collate_skip_bad():
     images_, targets = batch
     assert images_.shape == (2, 3, 4, 4) and targets.tolist() == [[1, -1, 2], [1, -1, 2]]
     assert images_.is_contiguous(memory_format=torch.channels_last) and torch.equal(images_[1], good[0])
+    with pytest.raises(ValueError, match="one size"):
+        data.collate_skip_bad([good, (torch.zeros(3, 5, 4, dtype=torch.uint8), good[1])])
     assert data.collate_skip_bad([None, None]) is None
 
 

@@ -280,3 +280,18 @@ def test_decode_damaged_jpeg_bytes_give_bad_image_or_pixels(make_images, cut, fl
         assert "\n" not in str(exc)
     else:
         assert image.dtype == torch.uint8 and image.shape[0] == 3
+
+
+def test_decode_accepts_what_pillow_accepts_and_rotates_like_it(tmp_path, make_images, decoder):
+    """libjpeg warnings Pillow tolerates (extraneous bytes) and XMP-only orientation: same result."""
+    path = tmp_path / "extra.jpg"
+    make_images.noise(200, 160, 4).save(path, format="JPEG", quality=90)
+    data = path.read_bytes()
+    path.write_bytes(data[:-2] + b"\x00\x00\x00" + data[-2:])  # stray bytes before the end marker
+    assert decoder(path).shape == (3, 160, 200) == (3, *np.asarray(images.open_rgb(path)).shape[:2])
+    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           b'<rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="6"/></rdf:RDF></x:xmpmeta>')
+    rotated = tmp_path / "xmp.jpg"
+    make_images.noise(40, 20, 4).save(rotated, format="JPEG", xmp=xmp)
+    expected = images.open_rgb(rotated).size  # (width, height) as Pillow turns it
+    assert decoder(rotated).shape == (3, expected[1], expected[0])

@@ -265,6 +265,17 @@ for workers in (0, 2):
     loader = data.make_loader(train_set, batch_size=BATCH_SIZE, shuffle=True, workers=workers)
     print(f"workers={workers}:", data.measure_throughput(loader, max_batches=10))'''),
     md("""
+The sample's small images hide what decoding real paintings costs. `bench.bench_loader` generates a few
+photo-like 1280x1024 JPEGs (quality 90, ~300 KB, like WikiArt's files) and times, side by side on one
+core, an older project's loader (full-size decode, then resize of a float tensor) against this Dataset
+on the originals (DCT-scaled decoding) and on a `prepare --size 256` copy. The full-size run, with the
+targets it is held to, is in `benchmarks/RESULTS.md`.
+"""),
+    code('''
+# NBVAL_IGNORE_OUTPUT
+from wikiart_utils import bench
+print(bench.format_loader(bench.bench_loader(n=12, rounds=3)))'''),
+    md("""
 **Take-aways.** Splits are grouped by painting and stratified by style; the Dataset keeps unknown labels as
 `-1`, which the loss ignores; decoding, not the model, is usually the bottleneck on a 2-core machine.
 Next: `03_train_resnet18_lstm_patch.ipynb`.

@@ -205,7 +205,7 @@ Pipeline = Callable[[int], object]
 
 
 def _to_model_input(dataset: wdata.WikiArtDataset) -> Pipeline:
-    """Item i as the model consumes it: Dataset item -> collated (contiguous) -> normalised float."""
+    """Item i as the model consumes it: Dataset item -> collated (channels_last) -> normalised float."""
     return lambda i: wdata.normalize(wdata.collate_skip_bad([dataset[i]])[0])
 
 
@@ -245,7 +245,7 @@ def bench_loader(images_dir: str | Path | None = None, n: int = 48, image_size: 
 
     Without `images_dir`, n photo-like width x height JPEGs (quality 90) are generated into a temporary
     directory. Ours is timed up to a normalised float tensor, as the older loader's: the Dataset item,
-    its collation (a contiguous copy) and `data.normalize` (which in training runs on the model's device).
+    its collation (a channels_last copy) and `data.normalize` (which in training runs on the model's device).
     """
     machine = machine_info()
     with tempfile.TemporaryDirectory(prefix="wikiart-bench-loader-") as tmp, torch_threads(threads) as used:

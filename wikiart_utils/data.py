@@ -75,6 +75,8 @@ def normalize(images: torch.Tensor) -> torch.Tensor:
     of interleaved RGB values against a per-row pattern of the constants: broadcasting (3, 1, 1) over
     that layout would be ~4x slower on a CPU.
     """
+    if images.ndim not in (3, 4) or images.shape[-3] != 3:
+        raise ValueError(f"normalize needs RGB images [3, H, W] or [B, 3, H, W], got {tuple(images.shape)}")
     scale = 255.0 if images.dtype == torch.uint8 else 1.0
     if images.ndim == 4 and images.is_contiguous(memory_format=torch.channels_last) and not images.is_contiguous():
         n, c, h, w = images.shape
@@ -133,12 +135,20 @@ class WikiArtDataset(Dataset):
 
 
 def stack_images(images: list[torch.Tensor]) -> torch.Tensor:
-    """[3, H, W] images -> one channels_last batch [B, 3, H, W]. Decoded images are HWC in memory, so
-    this is a plain copy per image (a contiguous NCHW stack would transpose each), and channels_last is
-    the layout the CNNs run fastest in on GPU and CPU alike."""
-    batch = torch.empty((len(images), *images[0].shape), dtype=images[0].dtype, memory_format=torch.channels_last)
-    if torch.utils.data.get_worker_info() is not None:  # built in shared memory, as default_collate does:
-        batch.share_memory_()                             # passing it to the main process then copies nothing
+    """[3, H, W] images of one size -> a channels_last batch [B, 3, H, W], the layout the CNNs run fastest
+    in on a GPU. Eval items are HWC views of the decoded array, so each is a plain copy (a contiguous NCHW
+    stack would transpose it). In a DataLoader worker the batch is built in shared memory, as
+    default_collate does, so passing it to the main process copies nothing."""
+    shape = images[0].shape
+    if len(shape) != 3 or any(image.shape != shape for image in images):
+        raise ValueError(f"stack_images needs [C, H, W] images of one size, got {[tuple(i.shape) for i in images]}")
+    (c, h, w), n = shape, len(images)
+    if torch.utils.data.get_worker_info() is not None:
+        storage = images[0]._typed_storage()._new_shared(n * c * h * w, device=images[0].device)
+        nhwc = images[0].new(storage).view(n, h, w, c)
+    else:
+        nhwc = torch.empty((n, h, w, c), dtype=images[0].dtype)
+    batch = nhwc.permute(0, 3, 1, 2)
     for row, image in zip(batch, images):
         row.copy_(image)
     return batch

@@ -134,5 +134,5 @@ def blank_batch(image_size: int) -> tuple[torch.Tensor, torch.Tensor]:
     all-reduce of the others (skipping the step would hang them).
     """
     from . import labels
-    return (torch.zeros(1, 3, image_size, image_size),
+    return (torch.zeros(1, 3, image_size, image_size, dtype=torch.uint8),  # as the Dataset's images
             torch.full((1, len(labels.TASKS)), labels.UNKNOWN, dtype=torch.long))

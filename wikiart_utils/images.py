@@ -112,22 +112,28 @@ def _read_bytes(source: str | Path | bytes) -> bytes:
         raise BadImage(f"cannot read file ({exc.strerror})") from None
 
 
-def _exif_orientation(data: bytes) -> int:
-    """EXIF orientation of a JPEG (1 = upright; 0 = unreadable), read by Pillow only when an Exif segment
-    exists (a walk over the segment headers finds it without parsing the file)."""
+def _orientation(data: bytes) -> int:
+    """Orientation of a JPEG (1 = upright; 0 = unknown: let `open_rgb` decide), from a walk over its
+    segment headers. Pillow reads it only when an APP1 segment (Exif, or XMP, which can carry a
+    tiff:Orientation too) exists, so a plain file costs microseconds."""
     pos = 2
-    while pos + 4 <= len(data) and data[pos] == 0xFF:
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            return 0  # not a segment header: an unusual file, leave it to Pillow
         marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte before a marker
+            pos += 1
+            continue
         if marker == 0xDA:  # start of scan: no more metadata segments
-            break
-        if marker == 0xE1 and data[pos + 4:pos + 10] == b"Exif\x00\x00":
+            return 1
+        if marker == 0xE1:
             try:
                 with Image.open(io.BytesIO(data)) as image:
                     return int(image.getexif().get(0x0112, 1))
-            except Exception:  # damaged metadata: 0 sends the file to open_rgb, which says what is wrong
+            except Exception:  # damaged metadata: open_rgb says what is wrong
                 return 0
         pos += 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
-    return 1
+    return 0
 
 
 def _decode_jpeg_fast(data: bytes, min_side: int | None) -> np.ndarray | None:
@@ -138,18 +144,16 @@ def _decode_jpeg_fast(data: bytes, min_side: int | None) -> np.ndarray | None:
         return None  # let Pillow give the precise reason
     if width * height > MAX_PIXELS:
         raise BadImage(f"decompression bomb refused: header claims {width}x{height} px (> {MAX_PIXELS:,} px)")
-    if colorspace not in ("YCbCr", "Gray") or _exif_orientation(data) != 1:
+    if colorspace not in ("YCbCr", "Gray") or _orientation(data) != 1:
         return None
     # DCT scaling to the smallest size whose short side is still >= min_side; none for smaller images
     small = not min_side or min(width, height) <= min_side
     min_height, min_width = (height, width) if small else (min_side, min_side)
-    try:
+    try:  # strict: any libjpeg warning (truncation, corrupt data) raises instead of grey pixels
         return simplejpeg.decode_jpeg(data, colorspace="RGB", min_height=min_height, min_width=min_width,
                                       strict=True)
-    except ValueError as exc:
-        message = str(exc)
-        reason = "truncated image" if "premature end" in message.lower() else f"cannot decode ({message})"
-        raise BadImage(reason) from None
+    except ValueError:
+        return None  # Pillow decides: it accepts harmless warnings (extraneous bytes), refuses truncation
 
 
 def decode(source: str | Path | bytes, min_side: int | None = None) -> torch.Tensor:
