@@ -13,6 +13,7 @@ import stat
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
+from typing import Mapping
 
 import pandas as pd
 from tqdm.auto import tqdm
@@ -76,6 +77,19 @@ def resolve_conflicts(rows) -> dict[str, int]:
     out: dict[str, int] = {}
     for path, index in rows:
         out[path] = index if out.get(path, index) == index else -1
+    return out
+
+
+def genre_by_name_key(genre_of: Mapping[str, str]) -> dict[str, str]:
+    """{`labels.name_key`(path): genre}: the lookup that finds a file's row whatever mojibake either side has.
+
+    Two rows whose names fold to one key with different genres would make the join ambiguous: that key
+    maps to '' (no genre), like a conflicting row in `resolve_conflicts`.
+    """
+    out: dict[str, str] = {}
+    for path, genre in genre_of.items():
+        key = labels.name_key(path)
+        out[key] = genre if out.get(key, genre) == genre else ""
     return out
 
 

@@ -40,6 +40,8 @@ def cmd_index(args: argparse.Namespace) -> None:
         print(f"  refused {path}: {reason}")
     if len(report.refused) > 20:
         print(f"  ... {len(report.refused) - 20} more in {Path(args.root) / index.REFUSED}")
+    for path in report.unmatched[:10]:
+        print(f"  no label row for {path}")
 
 
 def cmd_prepare(args: argparse.Namespace) -> None:

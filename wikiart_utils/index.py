@@ -35,12 +35,20 @@ class IndexReport:
     root: Path
     n_images: int = 0
     refused: list[tuple[str, str]] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)  # indexed files that found no row in the label source
+    n_artist: int = 0                                   # images whose artist is one of the 128
+    n_genre: int = 0                                    # images with a genre
 
     def summary(self) -> str:
         reasons = Counter(reason.split(":")[0].split(" (")[0] for _, reason in self.refused)
         detail = ", ".join(f"{n} {r}" for r, n in reasons.most_common())
-        return f"indexed {self.n_images} images in {self.root}; refused {len(self.refused)}" + (
-            f" ({detail})" if detail else "")
+        text = (f"indexed {self.n_images} images in {self.root} (artist known for {self.n_artist}, genre for "
+                f"{self.n_genre}); refused {len(self.refused)}" + (f" ({detail})" if detail else ""))
+        if self.unmatched:
+            examples = ", ".join(self.unmatched[:3])
+            text += (f"; {len(self.unmatched)} files found no row in the label files, so they have no genre "
+                     f"(e.g. {examples})")
+        return text
 
 
 def scan(root: str | Path) -> tuple[list[str], list[tuple[str, str]]]:
@@ -112,7 +120,10 @@ def index_dataset(root: str | Path, artgan_csv_dir: str | Path | None = None,
                   seed: int = 0, workers: int = 0) -> IndexReport:
     """Scan `root`, verify every image, assign splits and write `root/metadata.csv` (+ refused.csv).
 
-    Genre comes from the ArtGAN genre CSVs in `artgan_csv_dir`, or from `genre_of` (path -> name).
+    Genre comes from the ArtGAN genre CSVs in `artgan_csv_dir`, or from `genre_of` (path -> name), joined
+    on `labels.name_key` so that the archive's and the CSVs' spellings of one name meet; files that find
+    no row are counted in the report (`unmatched`), never dropped silently. The artist is the file
+    name's slug (`labels.artist_from_filename`) when it is one of the 128 painters.
     """
     root = Path(root)
     if not root.is_dir():
@@ -120,12 +131,14 @@ def index_dataset(root: str | Path, artgan_csv_dir: str | Path | None = None,
     if artgan_csv_dir is not None:
         table = artgan.read_artgan_labels(artgan_csv_dir)
         genre_of = dict(zip(table["path"], table["genre"]))
-    genre_of = genre_of or {}
+    genre_by_key = artgan.genre_by_name_key(genre_of or {})
     paths, refused = scan(root)
     facts, bad = inspect_files(root, paths, workers)
     refused += bad
+    keys = {rel: labels.name_key(rel) for rel in paths}
+    unmatched = [rel for rel in paths if rel in facts and keys[rel] not in genre_by_key] if genre_of is not None else []
     rows = [{
-        "path": rel, "style": rel.split("/", 1)[0], "genre": genre_of.get(rel, ""),
+        "path": rel, "style": rel.split("/", 1)[0], "genre": genre_by_key.get(keys[rel], ""),
         "painter": labels.artist_from_filename(rel), "width": facts[rel][0], "height": facts[rel][1],
         "bytes": facts[rel][2], "sha256": facts[rel][3],
     } for rel in paths if rel in facts]
@@ -136,7 +149,8 @@ def index_dataset(root: str | Path, artgan_csv_dir: str | Path | None = None,
     meta["split"] = splits.assign_splits(meta, fractions, seed)
     write_metadata(root, meta[COLUMNS])
     fsutil.atomic_write_text(root / REFUSED, pd.DataFrame(refused, columns=["path", "reason"]).to_csv(index=False))
-    return IndexReport(root, len(meta), refused)
+    return IndexReport(root, len(meta), refused, unmatched, n_artist=int((meta["artist"] != "").sum()),
+                       n_genre=int((meta["genre"] != "").sum()))
 
 
 def write_metadata(root: str | Path, meta: pd.DataFrame) -> None:

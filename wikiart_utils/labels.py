@@ -51,28 +51,74 @@ def decode(task: str, index: int) -> str:
     return "" if index < 0 else vocab(task)[index]
 
 
-def repair_mojibake(text: str) -> str:
-    """Undo UTF-8 read as Latin-1 and then lower-cased, as in ArtGAN's file names.
+# Code pages that wikiart.zip's names went through: ArtGAN's already mangled names ("joaquã\xadn") were
+# written as UTF-8 and read as Russian DOS (cp866), then written as UTF-8 again and read as US DOS (cp437),
+# giving "joaquΓö£╨│Γö¼╨╜n". Each layer is undone by encoding with the code page and decoding as UTF-8.
+_CODE_PAGES = ("cp437", "cp866", "cp1252", "latin-1")
+_APOSTROPHES = re.compile("['\u2019`]")
 
-    ``joaquã\\xadn`` was ``joaquÃ\\xadn`` (bytes C3 AD = 'í') before lower-casing turned Ã into ã, so each
-    lower-case Latin-1 letter followed by a continuation byte is shifted back (-0x20) and re-decoded.
+
+def _undo_code_page_layers(text: str, max_layers: int = 4) -> str:
+    """Peel layers of 'UTF-8 bytes read in a code page' off `text` while one decodes as valid UTF-8."""
+    for _ in range(max_layers):
+        if text.isascii():
+            break
+        for code_page in _CODE_PAGES:
+            try:
+                peeled = text.encode(code_page).decode("utf-8")
+            except UnicodeError:
+                continue
+            if peeled != text:
+                text = peeled
+                break
+        else:
+            break
+    return text
+
+
+def repair_mojibake(text: str) -> str:
+    """Undo the mojibake of WikiArt's file names, in the two forms the real files carry.
+
+    * ArtGAN's CSVs: UTF-8 read as Latin-1 and lower-cased. ``joaquã\xadn`` was ``joaquÃ\xadn`` (bytes
+      C3 AD = 'í') before lower-casing turned Ã into ã, so each lower-case Latin-1 letter followed by a
+      continuation byte is shifted back (-0x20) and re-decoded.
+    * wikiart.zip: that string again, through the DOS code pages cp866 then cp437
+      (``joaquΓö£╨│Γö¼╨╜n``); those layers are peeled first.
     """
     def fix(m: re.Match) -> str:
         try:
             return bytes([ord(m.group(1)) - 0x20, ord(m.group(2))]).decode("utf-8")
         except UnicodeDecodeError:
             return m.group(0)
-    return _MOJIBAKE.sub(fix, text)
+    return _MOJIBAKE.sub(fix, _undo_code_page_layers(text))
+
+
+def _fold(text: str) -> str:
+    """Mojibake repaired, accents folded to ASCII, apostrophes dropped, lower case."""
+    text = unicodedata.normalize("NFKD", repair_mojibake(text))
+    return _APOSTROPHES.sub("", text.encode("ascii", "ignore").decode("ascii")).lower()
 
 
 def normalize_artist(name: str) -> str:
-    """Canonical artist slug: mojibake repaired, accents folded to ASCII, no stray spaces.
+    """Canonical artist slug: mojibake repaired, accents folded to ASCII, no apostrophes or stray spaces.
 
-    ``joaquã­n-sorolla`` -> ``joaquin-sorolla``; ``Vincent_van_Gogh`` -> ``vincent-van-gogh``.
+    ``joaquã\xadn-sorolla`` and ``joaquΓö£╨│Γö¼╨╜n-sorolla`` -> ``joaquin-sorolla``;
+    ``georgia-o'keeffe`` -> ``georgia-okeeffe`` (the zip drops the apostrophe);
+    ``Vincent_van_Gogh`` -> ``vincent-van-gogh``.
     """
-    text = unicodedata.normalize("NFKD", repair_mojibake(name))
-    text = text.encode("ascii", "ignore").decode("ascii").strip().lower()
-    return re.sub(r"[\s_]+", "-", text).strip("-")
+    return re.sub(r"[\s_]+", "-", _fold(name).strip()).strip("-")
+
+
+def name_key(path: str) -> str:
+    """The key that joins a file of wikiart.zip to its row in ArtGAN's CSVs: ``<Style>/<folded file name>``.
+
+    Both sides spell the same painting differently (mojibake of two kinds, dropped apostrophes, a
+    non-breaking space turned into a space); after `_fold` they are equal, and no two of the 81,446
+    CSV paths share a key (tests/test_labels.py checks both on the real names).
+    """
+    folder, _, name = path.replace("\\", "/").rpartition("/")
+    name = re.sub(r"\s+", "-", _fold(name).strip())
+    return f"{folder}/{name}" if folder else name
 
 
 def artist_from_filename(filename: str) -> str:
