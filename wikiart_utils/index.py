@@ -22,7 +22,8 @@ from . import artgan, fsutil, images, labels, splits
 METADATA = "metadata.csv"
 REFUSED = "refused.csv"
 COLUMNS = ["path", "style", "genre", "artist", "painter", "width", "height", "bytes", "sha256", "split"]
-BOOKKEEPING = frozenset({METADATA, REFUSED, "sample.json", "prepare.json", "hf_labels.csv"})  # at the root
+BOOKKEEPING = frozenset({METADATA, REFUSED, "sample.json", "prepare.json", "hf_labels.csv",  # at the root
+                         "README.md", "painters.csv"})
 LABEL_COLUMNS = ["path", "style", "genre", "artist", "painter", "sha256", "split"]
 
 
