@@ -6,26 +6,43 @@ PROFILE ?= sample
 DATA ?=
 export TQDM_DISABLE ?= 1
 
-.PHONY: setup reproduce test clean-data
+.PHONY: setup setup-dev reproduce test lab sync clean-data
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
 
+# the course: the package, its notebooks' tools and JupyterLab
 $(VENV)/.installed: pyproject.toml | $(PY)
-	$(PY) -m pip install -e ".[dev]"
+	$(PY) -m pip install -e .
+	touch $@
+
+# dev: the test tools; hub: `datasets` for the download command (its tests run in `make test`)
+$(VENV)/.installed-dev: pyproject.toml | $(PY)
+	$(PY) -m pip install -e ".[dev,hub]"
 	touch $@
 
 setup: $(VENV)/.installed
+setup-dev: $(VENV)/.installed-dev
 
 # Main job: every notebook in order on the embedded sample (or DATA=dir PROFILE=full), regenerating figures/
+# (synced first, so an edited notebooks/NN_name.py is what runs)
 reproduce: setup
+	$(PY) -m jupytext --sync --quiet notebooks/*.ipynb
 	$(PY) -m wikiart_utils reproduce --profile $(PROFILE) $(if $(DATA),--data $(DATA))
 
-# Unit tests, then the committed notebooks re-executed and compared by nbval
-test: setup
+# Unit tests (including the notebook/.py pair check), then the committed notebooks re-executed and compared by nbval
+test: setup-dev
 	$(PY) -m pytest tests -q
 	$(PY) -m pytest --nbval --nbval-current-env notebooks -q
+
+# The course in JupyterLab (jupytext keeps each .ipynb and its .py pair in step on save)
+lab: setup
+	$(PY) -m jupyter lab notebooks/
+
+# Each notebooks/NN_name.ipynb and its jupytext pair NN_name.py: inputs from the newer, outputs kept
+sync: setup
+	$(PY) -m jupytext --sync notebooks/*.ipynb
 
 clean-data:
 	rm -rf data/sample

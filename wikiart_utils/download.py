@@ -41,8 +41,9 @@ def open_stream(dataset: str = HF_DATASET, split: str = "train"):
     """An iterable (streaming) dataset: the hub name, or a local .parquet file / folder of them."""
     try:
         from datasets import load_dataset  # imported here: heavy, and only this command needs it
-    except ImportError:  # pragma: no cover - datasets is a declared dependency
-        raise DownloadError("the `datasets` package is missing: pip install datasets") from None
+    except ImportError:  # an optional extra: `pip install -e .` alone leaves it out
+        raise DownloadError('the download command needs the `datasets` package, which is not installed: '
+                            'pip install -e ".[hub]" (or: pip install datasets pyarrow)') from None
     local = Path(dataset)
     try:
         if local.exists():
