@@ -18,7 +18,7 @@ from wikiart_utils import cli, index
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CORE_COMMANDS = ("sample", "index", "prepare", "download", "extract")
-OPTIONAL_COMMANDS = ("train", "evaluate", "predict", "reproduce", "bench")
+OPTIONAL_COMMANDS = ("train", "evaluate", "predict", "reproduce")
 
 
 def registered_commands() -> list[str]:
@@ -69,6 +69,30 @@ def test_module_help_lists_every_command():
         assert name in result.stdout
 
 
+def test_cli_choices_match_the_package():
+    from wikiart_utils import models
+    assert cli.VARIANTS == tuple(models.variant_names()) and cli.READOUTS == models.READOUTS
+
+
+def test_train_flags_mirror_train_arguments():
+    """Every train flag is a keyword argument of train.train (or a model option), and vice versa."""
+    import inspect
+
+    from wikiart_utils import models, train
+    parser = cli.build_parser()
+    (sub,) = [a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"]
+    flags = {a.dest for a in sub.choices["train"]._actions if a.dest != "help"}
+    params = set(inspect.signature(train.train).parameters) - {"model_options"}
+    assert flags == params | set(models.DEFAULT_OPTIONS)
+
+
+def test_help_imports_no_torch():
+    result = subprocess.run([sys.executable, "-c", "import sys; from wikiart_utils import cli; "
+                             "cli.build_parser(); print('torch' in sys.modules)"], capture_output=True, text=True,
+                            cwd=REPO_ROOT)
+    assert result.stdout.strip() == "False", result.stderr
+
+
 @pytest.mark.parametrize("command", registered_commands())
 def test_command_help(command, capsys):
     with pytest.raises(SystemExit) as info:
@@ -97,7 +121,7 @@ def test_sample_then_index(tmp_path, capsys):
 
     code, stdout, _ = run_main(capsys, "index", "--root", str(out), "--workers", "1")
     assert code == 0
-    assert stdout.startswith(f"indexed {len(first)} images in {out}; refused ")
+    assert stdout.startswith(f"indexed {len(first)} images in {out} (artist known for ") and "; refused 0" in stdout
     again = index.read_metadata(out)
     assert list(again["path"]) == list(first["path"])
     assert list(again["split"]) == list(first["split"])

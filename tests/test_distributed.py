@@ -19,7 +19,8 @@ import pandas as pd
 import pytest
 import torch
 
-from wikiart_utils import distributed, index, models, train
+from wikiart_utils import checkpoint, distributed, engine, index, models, train
+from wikiart_utils import data as wdata
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ARGS = ["--variant", "resnet18_gap", "--epochs", "3", "--image-size", "32", "--no-pretrained", "--workers", "0",
@@ -67,7 +68,7 @@ def test_ddp_two_processes_match_one(wide_val, tmp_path):
     # after two frozen epochs the backbone is exactly the initial one: no gradient, no weight decay
     torch.manual_seed(0)
     initial = models.build_model("resnet18_gap", image_size=32)
-    model, ckpt = train.load_checkpoint(out / "last.pt")  # a DDP checkpoint loads in one process
+    model, ckpt = checkpoint.load(out / "last.pt")  # a DDP checkpoint loads in one process
     assert not any(k.startswith("module.") for k in ckpt["model"])
     before, after = initial.backbone.state_dict(), model.backbone.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
@@ -75,15 +76,15 @@ def test_ddp_two_processes_match_one(wide_val, tmp_path):
 
     second = torchrun(*common, "--resume")  # epoch 3 trains the backbone too
     assert "resuming resnet18_gap" in second.stdout and "DDP over 2" in second.stdout
-    model, ckpt = train.load_checkpoint(out / "last.pt")
+    model, ckpt = checkpoint.load(out / "last.pt")
     assert not torch.equal(before["features.0.weight"], model.backbone.state_dict()["features.0.weight"])
     ddp_history = pd.read_csv(out / "history.csv")
     assert list(ddp_history["epoch"]) == [1, 2, 3] and len(ckpt["history"]) == 3
     assert not list(out.glob(".*.part"))
 
     # the pooled validation is that of the whole val set: validate rank 0's model in one process
-    val_loader = train.wdata.make_loader(train.wdata.WikiArtDataset(wide_val, "val", 32), 16, workers=0)
-    single_view = train.validate(model, val_loader, torch.device("cpu"))
+    val_loader = wdata.make_loader(wdata.WikiArtDataset(wide_val, "val", 32), 16, workers=0)
+    single_view = engine.evaluate(model, val_loader, torch.device("cpu"))
     for key, value in single_view.items():
         if key == "val_loss":  # batch means weighted by batch size: the shards batch differently
             assert ckpt["metrics"][key] == pytest.approx(value, rel=0.02), key
@@ -115,7 +116,7 @@ def test_ddp_batch_with_no_decodable_image_on_one_rank_does_not_hang(sample_dir,
         pytest.skip("torch.distributed with gloo is not available")
     root = tmp_path / "wikiart"
     shutil.copytree(sample_dir, root)
-    train_set = train.wdata.WikiArtDataset(root, "train", 64)
+    train_set = wdata.WikiArtDataset(root, "train", 64)
     broken = set(range(0, len(train_set), 2))
     for i in broken:
         (root / train_set.paths[i]).write_bytes(b"not a jpeg")
@@ -126,7 +127,7 @@ def test_ddp_batch_with_no_decodable_image_on_one_rank_does_not_hang(sample_dir,
     torchrun("train", "--data", str(root), "--out", str(out), "--variant", "resnet18_gap", "--epochs", "1",
              "--image-size", "64", "--batch-size", "1", "--limit-batches", "8", "--no-pretrained", "--workers", "0",
              "--no-progress", "--seed", "0")
-    _, ckpt = train.load_checkpoint(out / "last.pt")
+    _, ckpt = checkpoint.load(out / "last.pt")
     assert ckpt["epoch"] == 1 and all(torch.isfinite(v).all() for v in ckpt["model"].values())
 
 

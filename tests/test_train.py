@@ -1,7 +1,6 @@
 """Multitask loss, training loop, checkpoints (safe loading, round trip) and exact resume. CPU only."""
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import pickle
@@ -11,7 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from wikiart_utils import labels, losses, models, train
+from wikiart_utils import checkpoint, cli, labels, losses, models, train
 
 N_CLASSES = labels.num_classes()
 TINY = dict(image_size=64, batch_size=16, pretrained=False, workers=0, progress=False, limit_batches=2)
@@ -107,8 +106,8 @@ def test_checkpoint_round_trip(tmp_path):
     torch.manual_seed(0)
     model = models.build_model("resnet18_lstm_patch", hidden_size=32, readout="attention").eval()
     path = tmp_path / "ckpt" / "model.pt"
-    train.save_checkpoint(train.model_checkpoint(model, epoch=3, metrics={"val_mean_f1": 0.5}), path)
-    loaded, ckpt = train.load_checkpoint(path)
+    checkpoint.save(checkpoint.model_checkpoint(model, epoch=3, metrics={"val_mean_f1": 0.5}), path)
+    loaded, ckpt = checkpoint.load(path)
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
         a, b = model(x), loaded(x)
@@ -131,13 +130,13 @@ class Exploit:
 def test_unsafe_pickle_is_refused_and_never_runs(tmp_path, form, protocol):
     marker = tmp_path / "pwned"
     path = tmp_path / "evil.pt"
-    payload = {"format_version": train.FORMAT_VERSION, "model": Exploit(marker)}
+    payload = {"format_version": checkpoint.FORMAT_VERSION, "model": Exploit(marker)}
     if form == "torch.save":
         torch.save(payload, path)
     else:
         path.write_bytes(pickle.dumps(payload, protocol=protocol))
-    with pytest.raises(train.CheckpointError, match="refused") as info:
-        train.load_checkpoint(path)
+    with pytest.raises(checkpoint.CheckpointError, match="refused") as info:
+        checkpoint.load(path)
     assert "\n" not in str(info.value)
     if protocol in (None, 2):  # the unpickler gets as far as the import it blocks
         assert "unsafe pickle payload (it would import posix.system)" in str(info.value)
@@ -152,30 +151,29 @@ def test_checkpoint_errors_are_one_line(tmp_path):
     cases["garbage.pt"] = ("refused: not a plain torch checkpoint", None)
     (tmp_path / "cut.pt").write_bytes(b"PK\x03\x04 truncated zip")
     cases["cut.pt"] = ("not a readable torch checkpoint", None)
-    cases["old.pt"] = ("format version 0", train.model_checkpoint(model, format_version=0))
+    cases["old.pt"] = ("format version 0", checkpoint.model_checkpoint(model, format_version=0))
     vocab = {t: labels.vocab(t) for t in labels.TASKS}
     vocab["style"] = vocab["style"][1:]
-    cases["vocab.pt"] = ("style vocabulary differs", train.model_checkpoint(model, vocab=vocab))
+    cases["vocab.pt"] = ("style vocabulary differs", checkpoint.model_checkpoint(model, vocab=vocab))
     torch.save({"weights": torch.zeros(2)}, tmp_path / "plain.pt")
     cases["plain.pt"] = ("not a wikiart_utils training checkpoint", None)
     for name, (message, ckpt) in cases.items():
         if ckpt is not None:
-            train.save_checkpoint(ckpt, tmp_path / name)
-        with pytest.raises(train.CheckpointError, match=message) as info:
-            train.load_checkpoint(tmp_path / name)
+            checkpoint.save(ckpt, tmp_path / name)
+        with pytest.raises(checkpoint.CheckpointError, match=message) as info:
+            checkpoint.load(tmp_path / name)
         assert "\n" not in str(info.value) and name in str(info.value)
 
 
 # --------------------------------------------------------------------------- training
 
 def test_cli_training_run_writes_checkpoints_history_and_curves(sample_dir, tmp_path):
-    parser = train.add_train_arguments(argparse.ArgumentParser())
     out = tmp_path / "run"
-    args = parser.parse_args(["--data", str(sample_dir), "--variant", "resnet18_gap", "--out", str(out),
-                              "--epochs", "2", "--image-size", "64", "--batch-size", "16", "--no-pretrained",
-                              "--workers", "0", "--limit-batches", "2", "--no-progress", "--hidden-size", "32"])
-    result = train.run_from_args(args)
-    assert result.epochs_done == 2 and result.best_epoch in (1, 2) and not result.stopped_early
+    argv = ["train", "--data", str(sample_dir), "--variant", "resnet18_gap", "--out", str(out),
+            "--epochs", "2", "--image-size", "64", "--batch-size", "16", "--no-pretrained",
+            "--workers", "0", "--limit-batches", "2", "--no-progress", "--hidden-size", "32"]
+    assert cli.main(argv) == 0
+    result = train.TrainResult(out, 0, 0.0, {}, 2, False)
     for path in (result.best_path, result.last_path, result.history_path, result.curves_path):
         assert path.is_file(), path
     history = pd.read_csv(result.history_path)
@@ -183,13 +181,13 @@ def test_cli_training_run_writes_checkpoints_history_and_curves(sample_dir, tmp_
     for column in ["train_loss", "val_loss", "lr", "seconds", "val_mean_f1"] + [
             f"val_{t}_{m}" for t in labels.TASKS for m in ("acc", "f1")]:
         assert column in history
-    model, ckpt = train.load_checkpoint(result.last_path)  # weights_only=True accepts every value
+    model, ckpt = checkpoint.load(result.last_path)  # weights_only=True accepts every value
     assert ckpt["model_config"]["options"]["hidden_size"] == 32 and ckpt["optimizer"] is not None
     assert ckpt["vocab"]["artist"] == labels.vocab("artist") and len(ckpt["history"]) == 2
-    _, best = train.load_checkpoint(result.best_path)
-    assert best["epoch"] == result.best_epoch and best["optimizer"] is None
+    _, best = checkpoint.load(result.best_path)
+    assert best["epoch"] == ckpt["best"]["epoch"] and "optimizer" not in best
     with pytest.raises(FileExistsError, match="--resume"):
-        train.run_from_args(args)
+        train.train(sample_dir, "resnet18_gap", out, **TINY)
 
 
 def test_frozen_backbone_stays_unchanged(sample_dir, tmp_path):
@@ -197,7 +195,7 @@ def test_frozen_backbone_stays_unchanged(sample_dir, tmp_path):
     initial = models.build_model("resnet18_lstm_patch", hidden_size=32)
     result = train.train(sample_dir, "resnet18_lstm_patch", tmp_path / "frozen", epochs=1, freeze_backbone=True,
                          seed=0, model_options={"hidden_size": 32}, **TINY)
-    model, _ = train.load_checkpoint(result.last_path)
+    model, _ = checkpoint.load(result.last_path)
     before, after = initial.backbone.state_dict(), model.backbone.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)  # weights and BatchNorm statistics
     assert not torch.equal(initial.heads["style"].weight, model.heads["style"].weight)
@@ -220,8 +218,52 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(sample_dir, tmp_p
     assert first.epochs_done == 2
     resumed = train.train(sample_dir, "resnet18_lstm_patch", tmp_path / "split", resume=True, **common)
     assert resumed.epochs_done == 4
-    full, a = train.load_checkpoint(tmp_path / "full" / "last.pt")
-    split, b = train.load_checkpoint(tmp_path / "split" / "last.pt")
+    full, a = checkpoint.load(tmp_path / "full" / "last.pt")
+    split, b = checkpoint.load(tmp_path / "split" / "last.pt")
     sa, sb = full.state_dict(), split.state_dict()
     assert all(torch.equal(sa[k], sb[k]) for k in sa)
     assert [r["val_loss"] for r in a["history"]] == [r["val_loss"] for r in b["history"]]
+
+
+# --------------------------------------------------------------------------- cached tokens: the same loop
+
+CACHED = dict(variant="resnet18_lstm_patch", epochs=2, freeze_backbone=True, cached_features=True, seed=0,
+              model_options={"hidden_size": 32}, **TINY)
+
+
+def _first_loss(out) -> float:
+    return pd.read_csv(out / "history.csv")["train_loss"].iloc[0]
+
+
+@pytest.mark.parametrize("option", [dict(label_smoothing=0.3), dict(class_weights=True), dict(logit_adjust=1.0)])
+def test_cached_run_honours_loss_options(sample_dir, tmp_path, option):
+    plain = train.train(sample_dir, out=tmp_path / "plain", **{**CACHED, "epochs": 1})
+    changed = train.train(sample_dir, out=tmp_path / "changed", **{**CACHED, "epochs": 1}, **option)
+    assert _first_loss(changed.out) != pytest.approx(_first_loss(plain.out), abs=1e-4)
+    assert checkpoint.load(changed.last_path)[1]["train_args"][next(iter(option))] == next(iter(option.values()))
+
+
+def test_cached_run_resumes_where_it_stopped(sample_dir, tmp_path, capsys):
+    whole = train.train(sample_dir, out=tmp_path / "whole", **CACHED)
+    first = train.train(sample_dir, out=tmp_path / "split", stop_after=1, **CACHED)
+    assert first.epochs_done == 1
+    resumed = train.train(sample_dir, out=tmp_path / "split", resume=True, **CACHED)
+    assert "resuming resnet18_lstm_patch after epoch 1 of 2" in capsys.readouterr().out
+    assert resumed.epochs_done == 2 and [r["epoch"] for r in resumed.history] == [1, 2]
+    a, b = checkpoint.load(whole.last_path)[0].state_dict(), checkpoint.load(resumed.last_path)[0].state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize("first_cached", [True, False])
+def test_resume_switching_between_cache_and_images_never_crashes(sample_dir, tmp_path, capsys, first_cached):
+    out = tmp_path / "run"
+    first = {**CACHED, "cached_features": first_cached}
+    train.train(sample_dir, out=out, stop_after=1, **first)
+    again = train.train(sample_dir, out=out, resume=True, **{**first, "cached_features": not first_cached})
+    assert again.epochs_done == 2
+    assert "cached_features" in capsys.readouterr().out  # the warning names the changed setting
+
+
+def test_cached_needs_a_backbone_frozen_for_the_whole_run(sample_dir, tmp_path):
+    with pytest.raises(ValueError, match="frozen backbone"):
+        train.train(sample_dir, out=tmp_path / "x", **{**CACHED, "freeze_backbone": 1})

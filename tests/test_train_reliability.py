@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 import torch
 
-from wikiart_utils import cli, labels, models, train
+from wikiart_utils import checkpoint, cli, labels, models, train
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FAST = ["--variant", "resnet18_gap", "--image-size", "32", "--batch-size", "16", "--no-pretrained",
@@ -61,7 +61,7 @@ def test_kill_during_train_then_resume_completes(sample_dir, tmp_path, one_threa
                             stderr=subprocess.PIPE)
     kill_when(proc, lambda: (out / "last.pt").exists(), timeout=120)  # last.pt: end of epoch 1
 
-    _, ckpt = train.load_checkpoint(out / "last.pt")  # whatever moment the kill hit, last.pt is whole
+    _, ckpt = checkpoint.load(out / "last.pt")  # whatever moment the kill hit, last.pt is whole
     done = ckpt["epoch"]
     assert 1 <= done < 4 and len(ckpt["history"]) == done
     stale = out / ".last.pt.x1y2z3.part"  # what a kill in the middle of torch.save leaves behind
@@ -72,14 +72,14 @@ def test_kill_during_train_then_resume_completes(sample_dir, tmp_path, one_threa
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert f"after epoch {done}" in resumed.stdout
     assert epochs_in(out / "history.csv") == [1, 2, 3, 4]  # every epoch once
-    model, last = train.load_checkpoint(out / "last.pt")
+    model, last = checkpoint.load(out / "last.pt")
     assert last["epoch"] == 4 and [row["epoch"] for row in last["history"]] == [1, 2, 3, 4]
     assert not list(out.glob(".*.part"))
 
     # and the weights are those of a run never interrupted (CPU, workers=0: RNG states travel in last.pt)
     whole = train.train(sample_dir, "resnet18_gap", tmp_path / "whole", epochs=4, image_size=32, batch_size=16,
                         pretrained=False, workers=0, limit_batches=2, progress=False, seed=0)
-    reference, _ = train.load_checkpoint(whole.last_path)
+    reference, _ = checkpoint.load(whole.last_path)
     a, b = model.state_dict(), reference.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
 
@@ -108,14 +108,14 @@ def test_disk_full_while_saving_keeps_previous_checkpoint(sample_dir, tmp_path, 
     assert failed and failed[0].parent == out and failed[0].name.endswith(".part")
     assert not list(out.glob(".*.part"))  # the half-written file is gone, never renamed into place
     for name in ("last.pt", "best.pt"):
-        _, ckpt = train.load_checkpoint(out / name)  # still epoch 1's, whole
+        _, ckpt = checkpoint.load(out / name)  # still epoch 1's, whole
         assert ckpt["epoch"] == 1
     assert epochs_in(out / "history.csv") == [1]
 
     monkeypatch.setattr(torch, "save", real_save)  # space freed: the same command with --resume finishes
     assert cli.main([*argv, "--resume"]) == 0
     assert epochs_in(out / "history.csv") == [1, 2, 3]
-    assert train.load_checkpoint(out / "last.pt")[1]["epoch"] == 3
+    assert checkpoint.load(out / "last.pt")[1]["epoch"] == 3
 
 
 # --------------------------------------------------------------------------- (c) fds and memory over epochs
@@ -198,12 +198,12 @@ def test_resume_refuses_foreign_checkpoint(sample_dir, tmp_path, capsys, kind):
     out = tmp_path / "run"
     model = models.build_model("resnet18_gap", image_size=32)
     if kind == "format":
-        ckpt, message = train.model_checkpoint(model, format_version=train.FORMAT_VERSION + 1), "format version"
+        ckpt, message = checkpoint.model_checkpoint(model, format_version=checkpoint.FORMAT_VERSION + 1), "format version"
     else:
         vocab = {t: labels.vocab(t) for t in labels.TASKS}
         vocab["genre"] = list(reversed(vocab["genre"]))
-        ckpt, message = train.model_checkpoint(model, vocab=vocab), "genre vocabulary differs"
-    train.save_checkpoint(ckpt, out / "last.pt")
+        ckpt, message = checkpoint.model_checkpoint(model, vocab=vocab), "genre vocabulary differs"
+    checkpoint.save(ckpt, out / "last.pt")
     kept = (out / "last.pt").read_bytes()
     assert cli.main(["train", "--data", str(sample_dir), "--out", str(out), "--epochs", "1", *FAST, "--resume"]) == 2
     lines = error_lines(capsys.readouterr().err)

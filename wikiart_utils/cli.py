@@ -6,8 +6,9 @@ Expected failures (bad data, missing files, offline hub, unsafe checkpoints) end
 from __future__ import annotations
 
 import argparse
-import importlib
 import errno
+import json
+import os
 import logging
 import sys
 from pathlib import Path
@@ -67,8 +68,94 @@ def cmd_extract(args: argparse.Namespace) -> None:
           f"\nnext: python -m wikiart_utils index --root {args.out} --artgan-csv-dir <folder with the CSVs>")
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The parser; `command` (the chosen subcommand) decides which heavy module is imported."""
+def cmd_train(args: argparse.Namespace) -> None:
+    from . import models, train
+    options = {k: getattr(args, k) for k in models.DEFAULT_OPTIONS if getattr(args, k, None) is not None}
+    settings = {k: v for k, v in vars(args).items()
+                if k not in models.DEFAULT_OPTIONS and k not in ("func", "command", "verbose", "data", "variant", "out")}
+    result = train.train(args.data, args.variant, args.out, model_options=options, **settings)
+    if int(os.environ.get("RANK", "0")) == 0:  # under torchrun, once
+        print(f"best epoch {result.best_epoch}: val mean macro-F1 {result.best_score:.3f} -> {result.best_path}")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    from . import evaluate
+    result, _ = evaluate.evaluate_checkpoint(args.data, args.checkpoint, args.out, args.split, args.batch_size,
+                                             args.workers, args.unknown_as_class, args.n_boot)
+    print(evaluate.summary_table(result).to_string())
+    print(f"wrote {args.out}/metrics.json, predictions.csv, per_class_*.csv")
+
+
+def cmd_predict(args: argparse.Namespace) -> None:
+    from . import predict
+    results = predict.predict_images(args.checkpoint, args.images, args.top_k)
+    if args.json:
+        print(json.dumps(results, indent=1))
+    else:
+        for result in results:
+            print(predict.format_text(result), file=sys.stderr if "error" in result else sys.stdout)
+    if any("error" in r for r in results):
+        raise SystemExit(2)
+
+
+def cmd_reproduce(args: argparse.Namespace) -> None:
+    from . import reproduce
+    reproduce.reproduce(args.data, args.profile, args.only, args.output_dir)
+
+
+def add_train_arguments(p: argparse.ArgumentParser) -> None:
+    """The `train` flags; each mirrors a keyword argument of `train.train` (model options: `models`)."""
+    p.add_argument("--data", required=True, help="dataset directory with metadata.csv")
+    p.add_argument("--variant", default="resnet18_lstm_patch", choices=VARIANTS)
+    p.add_argument("--out", required=True, help="checkpoint directory (best.pt, last.pt, history.csv, curves.png)")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--image-size", type=int, default=224)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=None, help="head LR (default 3e-4 pretrained, 2e-3 from scratch)")
+    p.add_argument("--backbone-lr-scale", type=float, default=None,
+                   help="backbone LR = lr x this (default 0.1 pretrained, 1 from scratch)")
+    p.add_argument("--weight-decay", type=float, default=0.05)
+    p.add_argument("--warmup-epochs", type=float, default=None, help="default 1 pretrained, 2 from scratch")
+    p.add_argument("--no-pretrained", dest="pretrained", action="store_false",
+                   help="random initialisation instead of ImageNet weights (no download)")
+    p.add_argument("--freeze-backbone", type=int, nargs="?", const=True, default=False, metavar="EPOCHS",
+                   help="train only the LSTM and heads (for the first EPOCHS epochs if given)")
+    p.add_argument("--cached-features", action="store_true",
+                   help="with --freeze-backbone: cache the backbone's tokens once per split, train the head on them")
+    p.add_argument("--grad-clip", type=float, default=1.0, help="clip the gradient norm (0 = off)")
+    p.add_argument("--label-smoothing", type=float, default=0.0)
+    p.add_argument("--class-weights", action="store_true", help="effective-number class weights in the loss")
+    p.add_argument("--logit-adjust", type=float, default=0.0, metavar="TAU", help="logit-adjusted loss (0 = off)")
+    p.add_argument("--unknown-as-class", default=None, metavar="ARTIST",
+                   help="older convention, to measure its effect: train unknown artists as this artist")
+    p.add_argument("--train-limit", type=int, default=None, metavar="N",
+                   help="train on a style-stratified part of N paintings of the train split")
+    p.add_argument("--patience", type=int, default=5, help="early-stopping patience in epochs (0 = off)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from last.pt")
+    p.add_argument("--overwrite", action="store_true", help="start again even if --out holds a run")
+    p.add_argument("--stop-after", type=int, default=None, metavar="EPOCHS",
+                   help="end after this many epochs in this session (continue later with --resume)")
+    p.add_argument("--limit-batches", type=int, default=None, help="at most this many batches per epoch")
+    p.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
+    p.add_argument("--no-amp", dest="amp", action="store_false", help="full precision on CUDA")
+    p.add_argument("--compile", action="store_true",
+                   help="torch.compile the model for the steps (GPU: faster steps after a slow first one)")
+    p.add_argument("--workers", type=int, default=None, help="DataLoader workers (default: CPUs - 1, at most 8)")
+    p.add_argument("--no-progress", dest="progress", action="store_false")
+    p.add_argument("--lstm-layers", type=int, default=None)
+    p.add_argument("--hidden-size", type=int, default=None)
+    p.add_argument("--bidirectional", action="store_true", default=None)
+    p.add_argument("--readout", choices=READOUTS, default=None)
+    p.add_argument("--dropout", type=float, default=None)
+
+
+VARIANTS = ("resnet18_lstm_patch", "resnet18_lstm_flatten", "vgg16_lstm", "vit_b16_lstm", "resnet18_gap")
+READOUTS = ("last", "mean", "attention")  # models.VARIANTS / models.READOUTS, checked by tests/test_cli.py
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Every subcommand and its flags, declared here; a command imports its module (and torch) only when run."""
     parser = argparse.ArgumentParser(prog="python -m wikiart_utils", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", required=True, metavar="<command>")
@@ -77,7 +164,6 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         parser_ = sub.add_parser(name, help=help_text, description=help_text)
         parser_.set_defaults(func=func)
         return parser_
-
     p = add("sample", cmd_sample, "generate the embedded synthetic WikiArt-like sample (seconds, no download)")
     p.add_argument("--out", type=Path, default=None, help="output directory (default: data/sample)")
     p.add_argument("--n", type=int, default=2000, help="number of paintings")
@@ -110,27 +196,37 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--zip", type=Path, required=True, help="the wikiart.zip of the ArtGAN release")
     p.add_argument("--out", type=Path, required=True, help="dataset directory (<Style>/<file> inside)")
 
-    for name, help_text in HEAVY_COMMANDS.items():
-        if name == command:  # import torch & co. only for the command that needs them
-            importlib.import_module(f"wikiart_utils.{name}").register_cli(sub)
-        else:
-            sub.add_parser(name, help=help_text, add_help=False)
+    add_train_arguments(add("train", cmd_train, "train a model variant on a dataset directory (checkpoints, history, curves)"))
+
+    p = add("evaluate", cmd_evaluate, "metrics.json, predictions.csv and per-class reports of a checkpoint")
+    p.add_argument("--data", required=True, type=Path, help="dataset directory (metadata.csv)")
+    p.add_argument("--checkpoint", required=True, type=Path, help="best.pt or last.pt written by train")
+    p.add_argument("--out", required=True, type=Path, help="folder for metrics.json, predictions.csv, ...")
+    p.add_argument("--split", default="test", choices=["train", "val", "test"])
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--unknown-as-class", default=None, metavar="ARTIST",
+                   help="older convention: label unknown artists as this artist (e.g. albrecht-durer)")
+    p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the 95%% intervals")
+
+    p = add("predict", cmd_predict, "top-k artist, genre and style for image files")
+    p.add_argument("--checkpoint", required=True, type=Path, help="best.pt written by train")
+    p.add_argument("images", nargs="+", type=Path, help="image files")
+    p.add_argument("--top-k", type=int, default=5)
+    p.add_argument("--json", action="store_true", help="print one JSON list")
+
+    p = add("reproduce", cmd_reproduce, "execute notebooks 01..07 in order (papermill), regenerating figures/")
+    p.add_argument("--data", default=None, help="dataset directory (default: the embedded real sample)")
+    p.add_argument("--profile", default="sample", choices=["sample", "full"],
+                   help="sample: CPU minutes; full: the GPU settings given in each notebook")
+    p.add_argument("--only", nargs="*", default=None, help="notebook number prefixes, e.g. 01 02")
+    p.add_argument("--output-dir", default=None, help="where executed notebooks go (default: in place for sample)")
     return parser
-
-
-HEAVY_COMMANDS = {  # subcommands whose modules import torch; registered by the module's register_cli
-    "train": "train a model variant on a dataset directory (checkpoints, history, curves)",
-    "evaluate": "metrics.json, predictions.csv and per-class reports of a checkpoint",
-    "predict": "top-k artist, genre and style for image files",
-    "reproduce": "execute notebooks 01..07 in order (papermill), regenerating figures/",
-    "bench": "benchmarks: loader, features, train, gpu (ratios measured side by side)",
-}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    command = next((a for a in argv if not a.startswith("-")), None)
-    parser = build_parser(command)
+    parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     try:

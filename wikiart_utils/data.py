@@ -18,7 +18,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, default_collate
 from torchvision.transforms import v2
 
-from . import images, index, labels
+from . import images, index, labels, splits
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -99,23 +99,20 @@ def encode_targets(row) -> torch.Tensor:
 class WikiArtDataset(Dataset):
     """One split of a dataset directory. A file that fails to decode yields None (see `collate_skip_bad`).
 
-    `unknown_artist_as` relabels unknown artists as one real artist, the convention of an older project
-    (it used albrecht-durer); only for measuring how much that inflates artist accuracy.
+    `limit` keeps a style-stratified part of the split (`splits.stratified_part`), for runs on a stated
+    part of the data when whole epochs are too slow.
     """
 
     def __init__(self, root: str | Path, split: str | None = "train", image_size: int = 224,
-                 transform=None, train: bool | None = None, unknown_artist_as: str | None = None):
+                 transform=None, train: bool | None = None, limit: int | None = None):
         self.root = Path(root)
-        self.meta = index.read_metadata(self.root, split)
+        self.meta = splits.stratified_part(index.read_metadata(self.root, split), limit).reset_index(drop=True)
         self.image_size = image_size
         train = (split == "train") if train is None else train
         self.transform = transform or (train_transform if train else eval_transform)(image_size)
         self.paths = self.meta["path"].tolist()
         self.targets = torch.stack([encode_targets(r) for _, r in self.meta.iterrows()]) if len(self.meta) \
             else torch.empty(0, len(labels.TASKS), dtype=torch.long)
-        if unknown_artist_as:  # an older project's convention, kept only to measure how it inflates scores
-            column = self.targets[:, labels.TASKS.index("artist")]
-            column[column == labels.UNKNOWN] = labels.vocab("artist").index(unknown_artist_as)
 
     def __len__(self) -> int:
         return len(self.paths)

@@ -106,6 +106,15 @@ def sum_over_ranks(values: torch.Tensor, ddp: DDP | None) -> torch.Tensor:
     return values
 
 
+def mean_over_ranks(mean: float, count: int, ddp: DDP | None) -> float:
+    """The mean of a per-process mean over `count` items, weighted by every process's count."""
+    if ddp is None:
+        return mean
+    device = torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else None
+    total, n = sum_over_ranks(torch.tensor([mean * count, float(count)], device=device), ddp).tolist()
+    return total / max(n, 1)
+
+
 def gather(obj: Any, ddp: DDP | None) -> list:
     """[obj of rank 0, obj of rank 1, ...] on every process ([obj] in a single process)."""
     if ddp is None:
@@ -127,12 +136,27 @@ def broadcast_buffers(module: torch.nn.Module, ddp: DDP | None) -> None:
             dist.broadcast(buffer, 0)
 
 
-def blank_batch(image_size: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """One black image whose labels are all unknown: a zero loss with a (zero) gradient for every weight.
+class NoEmptyBatches:
+    """A training loader for DDP in which no batch is None: every process must join each gradient
+    all-reduce, so a batch whose images all failed to decode is replaced by the last good one with every
+    label unknown -- a zero loss, the same collective calls, and BatchNorm statistics of real paintings
+    (a single black image stands in before the first good batch)."""
 
-    A rank whose whole batch failed to decode steps on it, so that it still joins the gradient
-    all-reduce of the others (skipping the step would hang them).
-    """
-    from . import labels
-    return (torch.zeros(1, 3, image_size, image_size, dtype=torch.uint8),  # as the Dataset's images
-            torch.full((1, len(labels.TASKS)), labels.UNKNOWN, dtype=torch.long))
+    def __init__(self, loader, image_size: int):
+        self.loader, self.image_size = loader, image_size
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def __getattr__(self, name: str):  # generator, sampler, ... of the wrapped loader
+        return getattr(self.loader, name)
+
+    def __iter__(self):
+        from . import labels
+        last = (torch.zeros(1, 3, self.image_size, self.image_size, dtype=torch.uint8),)
+        for batch in self.loader:
+            if batch is None:
+                images = last[0]
+                batch = (images, torch.full((len(images), len(labels.TASKS)), labels.UNKNOWN, dtype=torch.long))
+            last = batch
+            yield batch

@@ -9,7 +9,6 @@ artist outside the 128 is labelled as artist NAME (it used `albrecht-durer`), wh
 """
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +19,8 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from . import data as wdata
-from . import fsutil, index, labels, metrics, train
+from . import checkpoint as wcheckpoint
+from . import fsutil, index, labels, metrics, models, runtime
 
 OLDER_PROJECT = {  # reported by an earlier public CNN-LSTM WikiArt project on its own 6,109-row test list
     "reported_top1": {"artist": 0.6518, "genre": 0.6592, "style": 0.5770},
@@ -60,7 +60,7 @@ class Predictions:
 def predict_dataset(model: torch.nn.Module, dataset: wdata.WikiArtDataset, batch_size: int = 64,
                     workers: int | None = None, device: torch.device | None = None) -> Predictions:
     """Softmax probabilities of every task for every decodable image of `dataset`."""
-    device = device or train.pick_device()
+    device = device or runtime.pick_device()
     model = model.to(device).eval()
     loader = wdata.make_loader(_Indexed(dataset), batch_size=batch_size, workers=workers)
     rows, targets, probs = [], [], {task: [] for task in labels.TASKS}
@@ -80,22 +80,12 @@ def predict_dataset(model: torch.nn.Module, dataset: wdata.WikiArtDataset, batch
                        meta=dataset.meta.iloc[row_idx].reset_index(drop=True))
 
 
-def apply_unknown_as_class(targets: np.ndarray, artist: str | None) -> np.ndarray:
-    """The older convention: unknown artists (-1) relabelled as one real artist's class."""
-    if not artist:
-        return targets
-    targets = targets.copy()
-    col = labels.TASKS.index("artist")
-    targets[targets[:, col] == labels.UNKNOWN, col] = labels.vocab("artist").index(artist)
-    return targets
-
-
 def train_counts(root: str | Path, unknown_as_class: str | None = None) -> dict[str, np.ndarray]:
     """Training-split class counts per task: the majority baseline is the most frequent *training* class."""
     meta = index.read_metadata(root, "train")
     targets = np.array([[labels.encode(t, name) for t, name in zip(labels.TASKS, row)]
                         for row in zip(*(meta[t] for t in labels.TASKS))]).reshape(-1, 3)
-    targets = apply_unknown_as_class(targets, unknown_as_class)
+    targets = labels.fold_unknown_artists(targets, unknown_as_class) if unknown_as_class else targets
     return {task: np.bincount(targets[targets[:, i] >= 0, i], minlength=labels.num_classes()[task])
             for i, task in enumerate(labels.TASKS)}
 
@@ -121,10 +111,11 @@ def evaluate_checkpoint(data: str | Path, checkpoint: str | Path, out: str | Pat
     and per_class_<task>.csv there."""
     if unknown_as_class and unknown_as_class not in labels.vocab("artist"):
         raise ValueError(f"--unknown-as-class {unknown_as_class!r} is not one of the 128 artists")
-    model, ckpt = train.load_checkpoint(checkpoint)
+    model, ckpt = wcheckpoint.load(checkpoint)
     dataset = wdata.WikiArtDataset(data, split, ckpt["model_config"]["image_size"], train=False)
     pred = predict_dataset(model, dataset, batch_size, workers, device)
-    pred.targets = apply_unknown_as_class(pred.targets, unknown_as_class)
+    if unknown_as_class:  # the older convention, measured
+        pred.targets = labels.fold_unknown_artists(pred.targets, unknown_as_class)
     counts = train_counts(data, unknown_as_class)
     result = metrics.evaluate_tasks({t: pred.y(t) for t in labels.TASKS}, pred.probs, counts, n_boot=n_boot)
     result = metrics.to_jsonable(result)
@@ -175,7 +166,7 @@ def compare(results: dict[str, dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def gradcam(model: train.models.MultitaskNet, image: torch.Tensor, task: str,
+def gradcam(model: models.MultitaskNet, image: torch.Tensor, task: str,
             class_index: int | None = None) -> np.ndarray:
     """Grad-CAM heat map [H, W] in 0..1 for one Dataset image [3, H, W] and one task's class.
 
@@ -211,28 +202,6 @@ def gradcam(model: train.models.MultitaskNet, image: torch.Tensor, task: str,
     cam = F.interpolate(cam, size=image.shape[-2:], mode="bilinear", align_corners=False)[0, 0]
     cam = cam - cam.min()
     return (cam / cam.max()).numpy() if float(cam.max()) > 0 else cam.numpy()
-
-
-def register_cli(sub) -> None:
-    p = sub.add_parser("evaluate", help="metrics.json, predictions.csv and per-class reports of a checkpoint",
-                       description=__doc__.splitlines()[0])
-    p.add_argument("--data", required=True, type=Path, help="dataset directory (metadata.csv)")
-    p.add_argument("--checkpoint", required=True, type=Path, help="best.pt or last.pt written by train")
-    p.add_argument("--out", required=True, type=Path, help="folder for metrics.json, predictions.csv, ...")
-    p.add_argument("--split", default="test", choices=["train", "val", "test"])
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--workers", type=int, default=None)
-    p.add_argument("--unknown-as-class", default=None, metavar="ARTIST",
-                   help="older convention: label unknown artists as this artist (e.g. albrecht-durer)")
-    p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the 95%% intervals")
-
-    def run(args: argparse.Namespace) -> None:
-        result, _ = evaluate_checkpoint(args.data, args.checkpoint, args.out, args.split, args.batch_size,
-                                        args.workers, args.unknown_as_class, args.n_boot)
-        print(summary_table(result).to_string())
-        print(f"wrote {args.out}/metrics.json, predictions.csv, per_class_*.csv")
-
-    p.set_defaults(func=run)
 
 
 def read_seed_protocol(csv_path: str | Path, artist_classes: str | Path) -> pd.DataFrame:

@@ -4,9 +4,11 @@ With a frozen backbone every epoch recomputes the same tokens; caching them make
 the LSTM alone (`python -m wikiart_utils bench features` measures by how much):
 
     model = models.build_model("resnet18_lstm_patch", pretrained=True, image_size=224)
-    for split in ("train", "val"):
-        extract_features(model, WikiArtDataset(root, split, 224, train=False), f"features/{split}")
-    history = train_on_features(model, "features/train", "features/val", epochs=10)
+    cache = CachedFeatureDataset(extract_features(model, WikiArtDataset(root, "val", 224, train=False), "f/val"))
+    logits = HeadOnly(model)(cache.batch([0, 1, 2])[0])       # the head alone, on cached tokens
+
+`train.train(..., freeze_backbone=True, cached_features=True)` does this for the train and val splits
+and runs the usual training loop (`engine`) on the cached tokens.
 
 A cache is a directory holding
 
@@ -31,7 +33,7 @@ import os
 import shutil
 import time
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Iterator
 
 import numpy as np
 import torch
@@ -40,8 +42,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm.auto import tqdm
 
 from . import data as wdata
-from . import fsutil, labels, losses
-from . import train as wtrain
+from . import fsutil, labels, runtime
 
 CACHE_VERSION = 2  # 2: images reach the model as uint8 and are normalised inside it
 FP16_MAX = 65504.0
@@ -106,6 +107,72 @@ def _read_json(path: Path) -> dict | None:
         return None
 
 
+class _PartialCache:
+    """The arrays of a cache being written under `<out>.part/`, resumable after an interruption."""
+
+    def __init__(self, part: Path, fingerprint: dict, n: int):
+        self.part, self.progress_file = part, part / "progress.json"
+        state = _read_json(self.progress_file)
+        files = [part / name for name in ("targets.npy", "valid.npy", "tokens.npy")]
+        if state is None or state.get("fingerprint") != fingerprint or not all(f.is_file() for f in files):
+            # nothing to resume, another job's leftovers, or an incomplete one: start afresh
+            shutil.rmtree(part, ignore_errors=True)
+            part.mkdir(parents=True)
+            state = {"fingerprint": fingerprint, "done": 0, "token_shape": None}
+        fsutil.remove_stale_parts(part)
+        self.state, self.n = state, n
+        mode = "r+" if self.done else "w+"
+        self.targets = np.lib.format.open_memmap(part / "targets.npy", mode=mode, dtype=np.int64,
+                                                 shape=(n, len(labels.TASKS)))
+        self.valid = np.lib.format.open_memmap(part / "valid.npy", mode=mode, dtype=np.bool_, shape=(n,))
+        if not self.done:
+            self.targets[:] = labels.UNKNOWN  # rows of undecodable items: -1 targets, zero tokens, valid False
+        self.tokens = (np.lib.format.open_memmap(part / "tokens.npy", mode="r+")
+                       if self.done and state["token_shape"] else None)
+
+    @property
+    def done(self) -> int:
+        return int(self.state["done"])
+
+    def write(self, rows: np.ndarray, tokens: np.ndarray, targets: np.ndarray) -> None:
+        if self.tokens is None:
+            self.state["token_shape"] = list(tokens.shape[1:])
+            self.tokens = np.lib.format.open_memmap(self.part / "tokens.npy", mode="w+", dtype=np.float16,
+                                                    shape=(self.n, *tokens.shape[1:]))
+        self.tokens[rows], self.targets[rows], self.valid[rows] = tokens, targets, True
+
+    def flush(self, upto: int) -> None:
+        for array in (self.tokens, self.targets, self.valid):
+            if array is not None:
+                array.flush()
+        self.state["done"] = upto
+        fsutil.atomic_write_text(self.progress_file, json.dumps(self.state))
+
+    def finish(self, out: Path, meta: dict) -> None:
+        """Close the memory maps, write meta.json and rename the finished cache into place."""
+        meta.update(shape=[self.n, *self.state["token_shape"]], n_valid=int(np.count_nonzero(self.valid)))
+        self.tokens = self.targets = self.valid = None
+        self.progress_file.unlink()
+        fsutil.atomic_write_text(self.part / "meta.json", json.dumps(meta))
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(self.part, out)
+
+
+def _reuse_or_refuse(out: Path, fingerprint: dict, overwrite: bool) -> bool:
+    """True when `out` already holds this cache; FileExistsError when it holds something else."""
+    meta = _read_json(out / "meta.json")
+    if meta is not None:
+        if meta.get("fingerprint") == fingerprint:
+            return True
+        if not overwrite:
+            raise FileExistsError(f"{out} holds features of another model or dataset: delete it, pass "
+                                  f"overwrite=True, or choose another path")
+    elif out.exists() and not overwrite and any(out.iterdir()):
+        raise FileExistsError(f"{out} exists and is not a feature cache; choose another path")
+    return False
+
+
 @torch.no_grad()
 def extract_features(model: nn.Module, dataset: Dataset, out_path: str | Path, batch_size: int = 64,
                      device: str | torch.device | None = None, workers: int = 0, overwrite: bool = False,
@@ -119,91 +186,44 @@ def extract_features(model: nn.Module, dataset: Dataset, out_path: str | Path, b
     """
     _check_no_augmentation(dataset)
     out = Path(out_path)
-    part = _part_dir(out)
-    dev = torch.device(device) if device is not None else wtrain.pick_device()
+    dev = torch.device(device) if device is not None else runtime.pick_device()
     fingerprint = {"version": CACHE_VERSION, "model_config": getattr(model, "config", None),
                    "backbone_sha256": backbone_fingerprint(model), "dataset": dataset_fingerprint(dataset)}
     fingerprint = json.loads(json.dumps(fingerprint))  # tuples -> lists, as they come back from disk
-    meta = _read_json(out / "meta.json")
-    if meta is not None:
-        if meta.get("fingerprint") == fingerprint:
-            return out
-        if not overwrite:
-            raise FileExistsError(f"{out} holds features of another model or dataset: delete it, pass "
-                                  f"overwrite=True, or choose another path")
-    elif out.exists() and not overwrite and any(out.iterdir()):
-        raise FileExistsError(f"{out} exists and is not a feature cache; choose another path")
-
+    if _reuse_or_refuse(out, fingerprint, overwrite):
+        return out
     n = len(dataset)
     if n == 0:
         raise ValueError("extract_features: the dataset is empty")
-    progress_file = part / "progress.json"
-    state = _read_json(progress_file)
-    files = [part / name for name in ("targets.npy", "valid.npy", "tokens.npy")]
-    if state is None or state.get("fingerprint") != fingerprint or not all(f.is_file() for f in files):
-        # nothing to resume, another job's leftovers, or an incomplete one: start afresh
-        shutil.rmtree(part, ignore_errors=True)
-        part.mkdir(parents=True)
-        state = {"fingerprint": fingerprint, "done": 0, "token_shape": None}
-    fsutil.remove_stale_parts(part)
-    done = int(state["done"])
-    mode = "r+" if done else "w+"
-    targets = np.lib.format.open_memmap(part / "targets.npy", mode=mode, dtype=np.int64, shape=(n, len(labels.TASKS)))
-    valid = np.lib.format.open_memmap(part / "valid.npy", mode=mode, dtype=np.bool_, shape=(n,))
-    if not done:
-        targets[:] = labels.UNKNOWN  # rows of undecodable items keep -1 targets, zero tokens, valid False
-    tokens = (np.lib.format.open_memmap(part / "tokens.npy", mode="r+")
-              if done and state["token_shape"] else None)
-
-    def flush(upto: int) -> None:
-        for array in (tokens, targets, valid):
-            if array is not None:
-                array.flush()
-        state["done"] = upto
-        fsutil.atomic_write_text(progress_file, json.dumps(state))
-
+    cache = _PartialCache(_part_dir(out), fingerprint, n)
     model.to(dev).eval()
     cuda = dev.type == "cuda"
     if cuda:
         model.to(memory_format=torch.channels_last)
-    loader = DataLoader(Subset(dataset, range(done, n)), batch_size=batch_size, shuffle=False, num_workers=workers,
-                        collate_fn=_collate_keep_positions, pin_memory=cuda)
-    start, last_flush, position = time.time(), time.time(), done
-    bar = tqdm(total=n, initial=done, desc=f"features {out.name}", disable=not progress, leave=False)
+    loader = DataLoader(Subset(dataset, range(cache.done, n)), batch_size=batch_size, shuffle=False,
+                        num_workers=workers, collate_fn=_collate_keep_positions, pin_memory=cuda)
+    start, last_flush, position = time.time(), time.time(), cache.done
+    bar = tqdm(total=n, initial=cache.done, desc=f"features {out.name}", disable=not progress, leave=False)
     for images, batch_targets, good, count in loader:
         if images is not None:
             images = images.to(dev, non_blocking=True,
                                 memory_format=torch.channels_last if cuda else torch.contiguous_format)
             with torch.autocast(dev.type, dtype=torch.float16, enabled=cuda):
-                batch_tokens = model.tokens(images)
-            batch_tokens = batch_tokens.float().clamp_(-FP16_MAX, FP16_MAX).half().cpu().numpy()
-            if tokens is None:
-                state["token_shape"] = list(batch_tokens.shape[1:])
-                tokens = np.lib.format.open_memmap(part / "tokens.npy", mode="w+", dtype=np.float16,
-                                                   shape=(n, *batch_tokens.shape[1:]))
-            rows = position + good.numpy()
-            tokens[rows] = batch_tokens
-            targets[rows] = batch_targets.numpy()
-            valid[rows] = True
+                tokens = model.tokens(images)
+            tokens = tokens.float().clamp_(-FP16_MAX, FP16_MAX).half().cpu().numpy()
+            cache.write(position + good.numpy(), tokens, batch_targets.numpy())
         position += count
         bar.update(count)
-        if tokens is not None and time.time() - last_flush > flush_every_s:
-            flush(position)
+        if cache.tokens is not None and time.time() - last_flush > flush_every_s:
+            cache.flush(position)
             last_flush = time.time()
     bar.close()
-    if tokens is None:
+    if cache.tokens is None:
         raise ValueError("extract_features: no image of the dataset could be decoded")
-    flush(position)
-    meta = {"version": CACHE_VERSION, "shape": [n, *state["token_shape"]], "dtype": "float16",
-            "n_valid": int(np.count_nonzero(valid)), "tasks": list(labels.TASKS), "fingerprint": fingerprint,
-            "paths": [str(p) for p in getattr(dataset, "paths", [])],
-            "seconds_this_session": round(time.time() - start, 2)}
-    del tokens, targets, valid  # close the memory maps before the rename
-    progress_file.unlink()
-    fsutil.atomic_write_text(part / "meta.json", json.dumps(meta))
-    if out.exists():
-        shutil.rmtree(out)
-    os.replace(part, out)
+    cache.flush(position)
+    cache.finish(out, {"version": CACHE_VERSION, "dtype": "float16", "tasks": list(labels.TASKS),
+                       "fingerprint": fingerprint, "paths": [str(p) for p in getattr(dataset, "paths", [])],
+                       "seconds_this_session": round(time.time() - start, 2)})
     return out
 
 
@@ -281,11 +301,11 @@ class CachedBatches:
 
 
 # ----------------------------------------------------------------------------------------------------
-# Training the head
+# Training on a cache: `train.train(..., cached_features=True)` feeds these to `engine.train_one_epoch`
 
 class HeadOnly(nn.Module):
-    """`model.head` as a module taking tokens, so `train.validate(HeadOnly(model), cache_loader, device)`
-    scores a cached split with the same metric code as a normal run."""
+    """`model.head` as a module taking tokens: what the training loop steps and evaluates on a cache,
+    with the same loss and metric code as a run on images. `train()` keeps the frozen backbone in eval."""
 
     def __init__(self, model: nn.Module):
         super().__init__()
@@ -293,69 +313,6 @@ class HeadOnly(nn.Module):
 
     def forward(self, tokens: torch.Tensor) -> dict[str, torch.Tensor]:
         return self.model.head(tokens)
-
-
-def fit_head(model: nn.Module, batches: Callable[[int], Iterable], epochs: int, lr: float = 1e-3,
-             weight_decay: float = 0.05, grad_clip: float = 1.0, device: str | torch.device = "cpu",
-             encode: Callable[[torch.Tensor], torch.Tensor] | None = None,
-             criterion: nn.Module | None = None, on_epoch: Callable[[int], dict] | None = None,
-             progress: bool = False, after_epoch: Callable[[dict], None] | None = None) -> list[dict]:
-    """Train everything outside `model.backbone` (LSTM, readout, heads) with the backbone frozen.
-
-    `batches(epoch)` yields (inputs, targets) -- or None for a batch whose images all failed. Inputs are
-    tokens, or images when `encode` (e.g. `model.tokens`, run without gradients) turns them into tokens:
-    the same loop serves the feature cache and the end-to-end comparison. AdamW on the head groups of
-    `train.param_groups`, warmup + cosine of `train.warmup_cosine`. Returns one row per epoch: train_loss,
-    seconds and cpu_seconds (the epoch's training only) plus whatever `on_epoch(epoch)` returns.
-    """
-    dev = torch.device(device)
-    model.to(dev)
-    wtrain.set_backbone_trainable(model, False)
-    criterion = (criterion or losses.MultitaskLoss()).to(dev)
-    groups = [g for g in wtrain.param_groups(model, lr, 0.0, weight_decay) if g["name"] == "head"]
-    head_params = [p for g in groups for p in g["params"]]
-    optimizer = torch.optim.AdamW(groups, lr=lr, fused=dev.type in ("cpu", "cuda"))  # one kernel, not one per tensor
-    steps_per_epoch = max(1, len(batches(0)))
-    total = epochs * steps_per_epoch
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: wtrain.warmup_cosine(step, min(steps_per_epoch, total // 10 or 1), total))
-    history = []
-    for epoch in range(epochs):
-        model.train()
-        model.backbone.eval()
-        wall, cpu = time.perf_counter(), time.process_time()
-        running, seen = 0.0, 0
-        for batch in tqdm(batches(epoch), desc=f"head epoch {epoch + 1}/{epochs}", disable=not progress, leave=False):
-            if batch is None:
-                continue
-            inputs, targets = batch[0].to(dev), batch[1].to(dev)
-            if encode is not None:
-                with torch.no_grad():
-                    inputs = encode(inputs)
-            loss, _ = criterion(model.head(inputs), targets)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if grad_clip:
-                torch.nn.utils.clip_grad_norm_(head_params, grad_clip)
-            optimizer.step()
-            scheduler.step()
-            running += loss.item() * len(targets)
-            seen += len(targets)
-        row = {"epoch": epoch + 1, "train_loss": running / max(seen, 1),
-               "seconds": time.perf_counter() - wall, "cpu_seconds": time.process_time() - cpu}
-        if on_epoch is not None:
-            row.update(on_epoch(epoch) or {})
-        history.append(row)
-        if after_epoch is not None:  # e.g. write checkpoints; may raise StopIteration to end early
-            try:
-                after_epoch(row)
-            except StopIteration:
-                break
-    return history
-
-
-def _as_cache(cache: str | Path | CachedFeatureDataset) -> CachedFeatureDataset:
-    return cache if isinstance(cache, CachedFeatureDataset) else CachedFeatureDataset(cache)
 
 
 def check_cache_matches(model: nn.Module, cache: CachedFeatureDataset) -> None:
@@ -368,101 +325,11 @@ def check_cache_matches(model: nn.Module, cache: CachedFeatureDataset) -> None:
         raise ValueError(f"{cache.path} was extracted with other backbone weights than this model's")
 
 
-def train_on_features(model: nn.Module, train_cache: str | Path | CachedFeatureDataset,
-                      val_cache: str | Path | CachedFeatureDataset | None = None, epochs: int = 10,
-                      lr: float = 1e-3, batch_size: int = 64, weight_decay: float = 0.05, grad_clip: float = 1.0,
-                      device: str | torch.device | None = None, seed: int = 0, check: bool = True,
-                      progress: bool = False) -> list[dict]:
-    """Train `model`'s head on cached tokens (the backbone stays frozen and untouched); returns the history.
-
-    Each row: epoch, train_loss, seconds, cpu_seconds, and with `val_cache` the metrics of
-    `train.validate` (val_loss, val_<task>_acc / _f1, val_mean_f1) computed on the cached validation tokens.
-    `check` verifies the caches were extracted with this model's backbone weights.
-    """
-    train_set = _as_cache(train_cache)
-    val_set = _as_cache(val_cache) if val_cache is not None else None
-    if check:
-        for cache in (train_set, val_set):
-            if cache is not None:
-                check_cache_matches(model, cache)
-    dev = torch.device(device) if device is not None else wtrain.pick_device()
-    torch.manual_seed(seed)
-    train_batches = train_set.loader(batch_size, shuffle=True, seed=seed, drop_last=len(train_set) > batch_size)
-
-    def batches(epoch: int) -> CachedBatches:
-        train_batches.set_epoch(epoch)
-        return train_batches
-
-    def on_epoch(epoch: int) -> dict:
-        return wtrain.validate(HeadOnly(model), val_set.loader(batch_size), dev) if val_set is not None else {}
-
-    return fit_head(model, batches, epochs, lr=lr, weight_decay=weight_decay, grad_clip=grad_clip, device=dev,
-                    on_epoch=on_epoch, progress=progress)
-
-
-def train_cached(data: str | Path, variant: str, out: str | Path, epochs: int = 10, image_size: int = 224,
-                 batch_size: int = 64, lr: float | None = None, pretrained: bool = True, seed: int = 0,
-                 workers: int | None = 0, weight_decay: float = 0.05, patience: int = 0,
-                 model_options: dict | None = None, device: str | None = None, overwrite: bool = False,
-                 progress: bool = True) -> "wtrain.TrainResult":
-    """`train --freeze-backbone --cached-features`: cache the frozen backbone's tokens of the train and
-    val splits under `out/features/`, train the LSTM and heads on them, and write the same files as
-    `train.train` (best.pt, last.pt, history.csv, curves.png) so evaluate/predict treat the run alike.
-
-    No augmentation (a cache holds one view). `patience` > 0 stops after that many epochs without a
-    better validation mean macro-F1; best.pt keeps the best epoch either way.
-    """
-    from . import data as wdata
-    from . import models
-
-    out = Path(out)
-    if (out / "last.pt").exists() and not overwrite:
-        raise FileExistsError(f"{out} already holds a run (last.pt): pass --overwrite, or choose another --out")
-    progress = progress and not os.environ.get("TQDM_DISABLE")
-    wtrain.seed_everything(seed)
-    dev = wtrain.pick_device(device)
-    model = models.build_model(variant, pretrained=pretrained, image_size=image_size, **(model_options or {}))
-    caches = {split: extract_features(model, wdata.WikiArtDataset(data, split, image_size, train=False),
-                                      out / "features" / split, batch_size, dev, workers or 0, overwrite=True,
-                                      progress=progress) for split in ("train", "val")}
-    lr = wtrain.REGIMES["scratch"]["lr"] if lr is None else lr  # the heads start from scratch either way
-    args = dict(data=str(data), variant=variant, epochs=epochs, image_size=image_size, batch_size=batch_size,
-                lr=lr, pretrained=pretrained, freeze_epochs=epochs, seed=seed, weight_decay=weight_decay,
-                cached_features=True, model_options=dict(model_options or {}))
-    train_set, val_set = CachedFeatureDataset(caches["train"]), CachedFeatureDataset(caches["val"])
-    train_batches = train_set.loader(batch_size, shuffle=True, seed=seed, drop_last=len(train_set) > batch_size)
-    history: list[dict] = []
-    best = {"epoch": 0, "score": -1.0, "metrics": {}}
-    say = tqdm.write
-    say(f"training {variant} head on cached {'pretrained' if pretrained else 'random-init'} backbone tokens "
-        f"({image_size} px, {len(train_set)} train / {len(val_set)} val, cache {caches['train'].parent})")
-
-    def batches(epoch: int) -> CachedBatches:
-        train_batches.set_epoch(epoch)
-        return train_batches
-
-    def validate(epoch: int) -> dict:
-        return wtrain.validate(HeadOnly(model), val_set.loader(batch_size), dev)
-
-    def save(row: dict) -> None:
-        history.append(row)
-        improved = row["val_mean_f1"] > best["score"]
-        if improved:
-            best.update(epoch=row["epoch"], score=row["val_mean_f1"], metrics=row)
-        checkpoint = wtrain.model_checkpoint(model, epoch=row["epoch"], metrics=row, best=best,
-                                             train_args=args, history=history)
-        if improved:
-            wtrain.save_checkpoint(checkpoint, out / "best.pt")
-        wtrain.save_checkpoint(checkpoint, out / "last.pt")
-        wtrain.write_history(history, out)
-        say(f"epoch {row['epoch']}/{epochs}  train loss {row['train_loss']:.3f}  val loss {row['val_loss']:.3f}  "
-            + "  ".join(f"{t} F1 {row[f'val_{t}_f1']:.3f}" for t in labels.TASKS)
-            + f"  ({row['seconds']:.1f}s){'  *best' if improved else ''}")
-        if patience and row["epoch"] - best["epoch"] >= patience:
-            raise StopIteration
-
-    fit_head(model, batches, epochs, lr=lr, weight_decay=weight_decay, device=dev, progress=progress,
-             on_epoch=validate, after_epoch=save)
-    return wtrain.TrainResult(out=out, best_epoch=best["epoch"], best_score=best["score"],
-                              best_metrics=best["metrics"], epochs_done=len(history),
-                              stopped_early=len(history) < epochs, history=history)
+def cached_split(model: nn.Module, dataset: Dataset, path: str | Path, device: torch.device, workers: int = 0,
+                 progress: bool = True) -> CachedFeatureDataset:
+    """The feature cache of `dataset` (eval transform) under `path`: reused when this backbone made it (a
+    resumed run), extracted afresh otherwise."""
+    extract_features(model, dataset, path, device=device, workers=workers, overwrite=True, progress=progress)
+    cache = CachedFeatureDataset(path)
+    check_cache_matches(model, cache)
+    return cache

@@ -51,6 +51,20 @@ def decode(task: str, index: int) -> str:
     return "" if index < 0 else vocab(task)[index]
 
 
+def fold_unknown_artists(targets, artist: str):
+    """An older project's convention, kept only to measure how it inflates artist accuracy: every painting
+    whose artist is unknown (-1) labelled as one real artist (it used ``albrecht-durer``).
+
+    `targets` is a [N, 3] tensor or array in TASKS order; a relabelled copy is returned.
+    """
+    if artist not in _index("artist"):
+        raise ValueError(f"unknown-as-class {artist!r} is not one of the 128 artists")
+    targets = targets.clone() if hasattr(targets, "clone") else targets.copy()
+    column = targets[:, TASKS.index("artist")]
+    column[column == UNKNOWN] = _index("artist")[artist]
+    return targets
+
+
 # Code pages that wikiart.zip's names went through: ArtGAN's already mangled names ("joaquã\xadn") were
 # written as UTF-8 and read as Russian DOS (cp866), then written as UTF-8 again and read as US DOS (cp437),
 # giving "joaquΓö£╨│Γö¼╨╜n". Each layer is undone by encoding with the code page and decoding as UTF-8.

@@ -95,3 +95,15 @@ class MultitaskLoss(nn.Module):
         per_task = {task: self.task_loss(task, logits[task], targets[:, i]) for i, task in enumerate(self.tasks)}
         total = sum(self.task_weights[task] * loss for task, loss in per_task.items())
         return total, per_task
+
+
+def build_criterion(train_targets: torch.Tensor, label_smoothing: float = 0.0, class_weights: bool = False,
+                    logit_adjust: float = 0.0) -> MultitaskLoss:
+    """The training loss of a run, from its training targets [N, 3]: effective-number class weights
+    (`class_weights`), label smoothing, and logit adjustment with tau = `logit_adjust` (0 = off)."""
+    counts = class_counts(train_targets)
+    return MultitaskLoss(
+        class_weights={t: class_balanced_weights(c) for t, c in counts.items()} if class_weights else None,
+        label_smoothing=label_smoothing,
+        logit_adjustment={t: log_priors(c) for t, c in counts.items()} if logit_adjust else None,
+        tau=logit_adjust)

@@ -199,6 +199,19 @@ class MultitaskNet(nn.Module):
         self.heads = nn.ModuleDict({task: nn.Linear(reader.dim, n) for task, n in labels.num_classes().items()})
         self.config = config
 
+    def train(self, mode: bool = True) -> "MultitaskNet":
+        """Training mode for everything except a frozen backbone (no parameter requires grad), which stays
+        in eval mode: its BatchNorm statistics must not drift while its weights stand still."""
+        super().train(mode)
+        if mode and not any(p.requires_grad for p in self.backbone.parameters()):
+            self.backbone.eval()
+        return self
+
+    def set_backbone_trainable(self, trainable: bool) -> None:
+        """Freeze (False) or unfreeze the backbone's weights; `train()` then keeps a frozen one in eval mode."""
+        for p in self.backbone.parameters():
+            p.requires_grad_(trainable)
+
     def tokens(self, x: torch.Tensor) -> torch.Tensor:
         """Images as the Dataset gives them (uint8, or floats in [0, 1]) -> backbone tokens."""
         return self.backbone(data.normalize(x))

@@ -4,23 +4,21 @@
 """
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 from . import data as wdata
-from . import images, labels, train
+from . import checkpoint as wcheckpoint
+from . import images, labels
 
 
 @torch.no_grad()
 def predict_images(checkpoint: str | Path, paths: list[str | Path], top_k: int = 5
                    ) -> list[dict]:
     """One dict per path: {"path", "artist"/"genre"/"style": [(name, prob), ...]} or {"path", "error"}."""
-    model, ckpt = train.load_checkpoint(checkpoint)
+    model, ckpt = wcheckpoint.load(checkpoint)
     size = ckpt["model_config"]["image_size"]
     transform = wdata.eval_transform(size)
     results = []
@@ -48,24 +46,3 @@ def format_text(result: dict) -> str:
         ranked = ", ".join(f"{name} {prob:.1%}" for name, prob in result[task])
         lines.append(f"  {task:<6} {ranked}")
     return "\n".join(lines)
-
-
-def register_cli(sub) -> None:
-    p = sub.add_parser("predict", help="top-k artist, genre and style for image files",
-                       description=__doc__.splitlines()[0])
-    p.add_argument("--checkpoint", required=True, type=Path, help="best.pt written by train")
-    p.add_argument("images", nargs="+", type=Path, help="image files")
-    p.add_argument("--top-k", type=int, default=5)
-    p.add_argument("--json", action="store_true", help="print one JSON list")
-
-    def run(args: argparse.Namespace) -> None:
-        results = predict_images(args.checkpoint, args.images, args.top_k)
-        if args.json:
-            print(json.dumps(results, indent=1))
-        else:
-            for result in results:
-                print(format_text(result), file=sys.stderr if "error" in result else sys.stdout)
-        if any("error" in r for r in results):
-            raise SystemExit(2)
-
-    p.set_defaults(func=run)

@@ -46,14 +46,3 @@ def reproduce(data: str | None = None, profile: str = "sample", only: list[str] 
         print(f"{source.name}: executed in {time.perf_counter() - start:.0f} s -> {target}")
         written.append(target)
     return written
-
-
-def register_cli(sub) -> None:
-    p = sub.add_parser("reproduce", help="execute notebooks 01..07 in order (papermill), regenerating figures/",
-                       description=__doc__.splitlines()[0])
-    p.add_argument("--data", default=None, help="dataset directory (default: the embedded sample)")
-    p.add_argument("--profile", default="sample", choices=["sample", "full"],
-                   help="sample: CPU minutes; full: the GPU settings given in each notebook")
-    p.add_argument("--only", nargs="*", default=None, help="notebook number prefixes, e.g. 01 02")
-    p.add_argument("--output-dir", default=None, help="where executed notebooks go (default: in place for sample)")
-    p.set_defaults(func=lambda a: reproduce(a.data, a.profile, a.only, a.output_dir))

@@ -79,3 +79,19 @@ def assign_splits(table: pd.DataFrame, fractions: Sequence[float] = (0.8, 0.1, 0
         for i, group in enumerate(ranked):
             split_of_group[group] = "test" if i < n_test else "val" if i < n_test + n_val else "train"
     return pd.Series([split_of_group[g] for g in group_of], index=table.index, dtype=object)
+
+
+def stratified_part(table: pd.DataFrame, n: int | None, seed: int = 0, stratify: str = "style") -> pd.DataFrame:
+    """At most `n` rows of `table` with the same share of every `stratify` class (at least one each), for a
+    training run on a stated part of a split when a whole epoch is too slow. Rows are picked by a keyed
+    hash of the path, so the part depends only on the seed and the data; their order is kept."""
+    if n is None or n >= len(table):
+        return table
+    if n < 1:
+        raise ValueError(f"a part of a split needs at least one row, got n={n}")
+    share = n / len(table)
+    kept = []
+    for _, group in table.groupby(stratify, sort=True):
+        ranked = sorted(group.index, key=lambda i: _rank(seed, str(table.at[i, "path"])))
+        kept += ranked[:max(1, round(len(group) * share))]
+    return table.loc[sorted(kept, key=table.index.get_loc)]
