@@ -83,7 +83,8 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     result, _ = evaluate.evaluate_checkpoint(args.data, args.checkpoint, args.out, args.split, args.batch_size,
                                              args.workers, args.unknown_as_class, args.n_boot)
     print(evaluate.summary_table(result).to_string())
-    print(f"wrote {args.out}/metrics.json, predictions.csv, per_class_*.csv")
+    reports = ", ".join(f"per_class_{t}.csv" for t in result if t in ("artist", "genre", "style") and result[t]["n"])
+    print(f"wrote {args.out}/metrics.json, predictions.csv{', ' + reports if reports else ''}")
 
 
 def cmd_predict(args: argparse.Namespace) -> None:

@@ -108,7 +108,7 @@ def evaluate_checkpoint(data: str | Path, checkpoint: str | Path, out: str | Pat
                         unknown_as_class: str | None = None, n_boot: int = 1000,
                         device: torch.device | None = None) -> tuple[dict, Predictions]:
     """Metrics of `checkpoint` on `split` of `data`; with `out`, writes metrics.json, predictions.csv
-    and per_class_<task>.csv there."""
+    and per_class_<task>.csv (for each task with labelled rows) there."""
     if unknown_as_class and unknown_as_class not in labels.vocab("artist"):
         raise ValueError(f"--unknown-as-class {unknown_as_class!r} is not one of the 128 artists")
     model, ckpt = wcheckpoint.load(checkpoint)
@@ -128,8 +128,10 @@ def evaluate_checkpoint(data: str | Path, checkpoint: str | Path, out: str | Pat
         fsutil.atomic_write_text(out / "metrics.json", metrics.to_json(result))
         fsutil.atomic_write_text(out / "predictions.csv", predictions_table(pred).to_csv(index=False))
         for task in labels.TASKS:
-            report = metrics.per_class_report(pred.y(task), pred.probs[task], labels.vocab(task), counts[task])
-            fsutil.atomic_write_text(out / f"per_class_{task}.csv", report.to_csv(index=False))
+            (out / f"per_class_{task}.csv").unlink(missing_ok=True)  # never leave an older run's report
+            if result[task]["n"]:  # a task with no labelled row (a style-only folder) has no per-class report
+                report = metrics.per_class_report(pred.y(task), pred.probs[task], labels.vocab(task), counts[task])
+                fsutil.atomic_write_text(out / f"per_class_{task}.csv", report.to_csv(index=False))
     return result, pred
 
 
@@ -145,7 +147,8 @@ def summary_table(result: dict) -> pd.DataFrame:
                      "top5": m["top5"], "macro_f1": m["macro_f1"], "macro_f1_ci": _ci(m.get("macro_f1_ci")),
                      "balanced_acc": m["balanced_accuracy"], "majority_baseline": m["majority_baseline"],
                      "chance": m["chance"]})
-    return pd.DataFrame(rows).set_index("task").round(3)
+    table = pd.DataFrame(rows).set_index("task").round(3)
+    return table.astype(object).where(table.notna(), "—")  # a task with no labelled row has no scores
 
 
 def _ci(pair) -> str:
