@@ -81,7 +81,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 def cmd_evaluate(args: argparse.Namespace) -> None:
     from . import evaluate
     result, _ = evaluate.evaluate_checkpoint(args.data, args.checkpoint, args.out, args.split, args.batch_size,
-                                             args.workers, args.unknown_as_class, args.n_boot)
+                                             args.workers, args.unknown_as_class, args.n_boot, decode=args.decode)
     print(evaluate.summary_table(result).to_string())
     reports = ", ".join(f"per_class_{t}.csv" for t in result if t in ("artist", "genre", "style") and result[t]["n"])
     print(f"wrote {args.out}/metrics.json, predictions.csv{', ' + reports if reports else ''}")
@@ -142,6 +142,9 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-amp", dest="amp", action="store_false", help="full precision on CUDA")
     p.add_argument("--compile", action="store_true",
                    help="torch.compile the model for the steps (GPU: faster steps after a slow first one)")
+    p.add_argument("--decode", choices=DECODE_CHOICES, default="auto",
+                   help="where JPEGs are decoded and augmented: gpu (nvJPEG; workers only read bytes), cpu "
+                        "(DataLoader workers); auto = gpu on CUDA")
     p.add_argument("--workers", type=int, default=None, help="DataLoader workers (default: CPUs - 1, at most 8)")
     p.add_argument("--no-progress", dest="progress", action="store_false")
     p.add_argument("--lstm-layers", type=int, default=None)
@@ -153,6 +156,7 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
 
 VARIANTS = ("resnet18_lstm_patch", "resnet18_lstm_flatten", "vgg16_lstm", "vit_b16_lstm", "resnet18_gap")
 READOUTS = ("last", "mean", "attention")  # models.VARIANTS / models.READOUTS, checked by tests/test_cli.py
+DECODE_CHOICES = ("auto", "gpu", "cpu")  # gpu_input.DECODE_CHOICES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -209,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unknown-as-class", default=None, metavar="ARTIST",
                    help="older convention: label unknown artists as this artist (e.g. albrecht-durer)")
     p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the 95%% intervals")
+    p.add_argument("--decode", choices=DECODE_CHOICES, default="auto", help="as for train")
 
     p = add("predict", cmd_predict, "top-k artist, genre and style for image files")
     p.add_argument("--checkpoint", required=True, type=Path, help="best.pt written by train")

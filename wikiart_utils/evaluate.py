@@ -20,7 +20,7 @@ from torch.utils.data import Dataset
 
 from . import data as wdata
 from . import checkpoint as wcheckpoint
-from . import fsutil, index, labels, metrics, models, runtime
+from . import fsutil, gpu_input, index, labels, metrics, models, runtime
 
 OLDER_PROJECT = {  # reported by an earlier public CNN-LSTM WikiArt project on its own 6,109-row test list
     "reported_top1": {"artist": 0.6518, "genre": 0.6592, "style": 0.5770},
@@ -58,11 +58,16 @@ class Predictions:
 
 @torch.no_grad()
 def predict_dataset(model: torch.nn.Module, dataset: wdata.WikiArtDataset, batch_size: int = 64,
-                    workers: int | None = None, device: torch.device | None = None) -> Predictions:
-    """Softmax probabilities of every task for every decodable image of `dataset`."""
-    device = device or runtime.pick_device()
+                    workers: int | None = None, device: torch.device | None = None,
+                    decode: str = "auto") -> Predictions:
+    """Softmax probabilities of every task for every decodable image of `dataset` (decoded in the loader
+    workers, or on the GPU: `gpu_input.use_gpu`)."""
+    device = torch.device(device) if device is not None else runtime.pick_device()
     model = model.to(device).eval()
-    loader = wdata.make_loader(_Indexed(dataset), batch_size=batch_size, workers=workers)
+    if gpu_input.use_gpu(decode, device):
+        loader = gpu_input.make_gpu_loader(dataset, batch_size, workers=workers, device=device, with_index=True)
+    else:
+        loader = wdata.make_loader(_Indexed(dataset), batch_size=batch_size, workers=workers)
     rows, targets, probs = [], [], {task: [] for task in labels.TASKS}
     for batch in loader:
         if batch is None:
@@ -71,8 +76,8 @@ def predict_dataset(model: torch.nn.Module, dataset: wdata.WikiArtDataset, batch
         logits = model(images.to(device))
         for task in labels.TASKS:
             probs[task].append(F.softmax(logits[task].float(), dim=1).cpu())
-        rows.append(index_)
-        targets.append(target)
+        rows.append(index_.cpu())
+        targets.append(target.cpu())
     cat = lambda xs, width: torch.cat(xs).numpy() if xs else np.zeros((0, width))  # noqa: E731
     row_idx = cat(rows, 0).astype(int)
     return Predictions(rows=row_idx, targets=cat(targets, 3).astype(int),
@@ -106,14 +111,14 @@ def predictions_table(pred: Predictions, top_k: int = 5) -> pd.DataFrame:
 def evaluate_checkpoint(data: str | Path, checkpoint: str | Path, out: str | Path | None = None,
                         split: str = "test", batch_size: int = 64, workers: int | None = None,
                         unknown_as_class: str | None = None, n_boot: int = 1000,
-                        device: torch.device | None = None) -> tuple[dict, Predictions]:
+                        device: torch.device | None = None, decode: str = "auto") -> tuple[dict, Predictions]:
     """Metrics of `checkpoint` on `split` of `data`; with `out`, writes metrics.json, predictions.csv
     and per_class_<task>.csv (for each task with labelled rows) there."""
     if unknown_as_class and unknown_as_class not in labels.vocab("artist"):
         raise ValueError(f"--unknown-as-class {unknown_as_class!r} is not one of the 128 artists")
     model, ckpt = wcheckpoint.load(checkpoint)
     dataset = wdata.WikiArtDataset(data, split, ckpt["model_config"]["image_size"], train=False)
-    pred = predict_dataset(model, dataset, batch_size, workers, device)
+    pred = predict_dataset(model, dataset, batch_size, workers, device, decode)
     if unknown_as_class:  # the older convention, measured
         pred.targets = labels.fold_unknown_artists(pred.targets, unknown_as_class)
     counts = train_counts(data, unknown_as_class)

@@ -112,7 +112,7 @@ def _read_bytes(source: str | Path | bytes) -> bytes:
         raise BadImage(f"cannot read file ({exc.strerror})") from None
 
 
-def _orientation(data: bytes) -> int:
+def orientation(data: bytes) -> int:
     """Orientation of a JPEG (1 = upright; 0 = unknown: let `open_rgb` decide), from a walk over its
     segment headers. Pillow reads it only when an APP1 segment (Exif, or XMP, which can carry a
     tiff:Orientation too) exists, so a plain file costs microseconds."""
@@ -144,7 +144,7 @@ def _decode_jpeg_fast(data: bytes, min_side: int | None) -> np.ndarray | None:
         return None  # let Pillow give the precise reason
     if width * height > MAX_PIXELS:
         raise BadImage(f"decompression bomb refused: header claims {width}x{height} px (> {MAX_PIXELS:,} px)")
-    if colorspace not in ("YCbCr", "Gray") or _orientation(data) != 1:
+    if colorspace not in ("YCbCr", "Gray") or orientation(data) != 1:
         return None
     # DCT scaling to the smallest size whose short side is still >= min_side; none for smaller images
     small = not min_side or min(width, height) <= min_side

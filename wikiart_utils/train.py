@@ -34,7 +34,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from . import checkpoint, distributed, engine, features, fsutil, labels, losses, models, runtime
+from . import checkpoint, distributed, engine, features, fsutil, gpu_input, labels, losses, models, runtime
 from . import data as wdata
 
 REGIMES = {  # defaults that differ between fine-tuning ImageNet weights and training from scratch
@@ -163,7 +163,7 @@ def resolve_settings(options: dict) -> dict:
     if args["unknown_as_class"] and args["unknown_as_class"] not in labels.vocab("artist"):
         raise ValueError(f"--unknown-as-class {args['unknown_as_class']!r} is not one of the 128 artists")
     args["data"], args["model_options"] = str(args["data"]), dict(args["model_options"] or {})
-    for key in ("out", "resume", "overwrite", "device", "workers", "progress", "stop_after"):
+    for key in ("out", "resume", "overwrite", "device", "workers", "progress", "stop_after"):  # not "decode":
         args.pop(key)  # how this session runs, not what the run is
     return args
 
@@ -237,9 +237,10 @@ def make_feeds(model: models.MultitaskNet, args: dict, out: Path, dev: torch.dev
     if ddp is not None:  # an equal share of each epoch per process (padded by repeats); val split exactly
         sampler = torch.utils.data.DistributedSampler(train_set, ddp.world_size, ddp.rank, shuffle=True, seed=seed)
         val_rows, shard = range(ddp.rank, len(val_set), ddp.world_size), len(sampler)
-    train_loader = wdata.make_loader(train_set, batch, shuffle=True, workers=workers, seed=seed,
-                                     drop_last=shard > batch, sampler=sampler)
-    val_loader = wdata.make_loader(val_set, batch, shuffle=False, workers=workers, seed=seed, sampler=val_rows)
+    common = dict(workers=workers, seed=seed, device=dev, decode=args["decode"])
+    train_loader = gpu_input.image_loader(train_set, batch, shuffle=True, drop_last=shard > batch, sampler=sampler,
+                                          train=True, **common)
+    val_loader = gpu_input.image_loader(val_set, batch, sampler=val_rows, **common)
 
     def set_epoch(epoch: int) -> None:  # the same order whether resumed or not; own augmentation per rank
         train_loader.generator.manual_seed(seed + epoch + (1_000_003 * ddp.rank if ddp else 0))
@@ -315,8 +316,8 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
           logit_adjust: float = 0.0, model_options: dict | None = None, unknown_as_class: str | None = None,
           train_limit: int | None = None, patience: int = 5, seed: int = 0, resume: bool = False,
           overwrite: bool = False, stop_after: int | None = None, limit_batches: int | None = None,
-          device: str | None = None, amp: bool = True, compile: bool = False, workers: int | None = None,
-          progress: bool = True) -> TrainResult:
+          device: str | None = None, amp: bool = True, compile: bool = False, decode: str = "auto",
+          workers: int | None = None, progress: bool = True) -> TrainResult:
     """Train `variant` on `data` (a directory with metadata.csv) and write checkpoints into `out`.
 
     lr / backbone_lr_scale / warmup_epochs default by regime (`REGIMES`): fine-tuning pretrained weights
@@ -327,6 +328,8 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
     the older convention, to measure it. train_limit: a style-stratified part of the train split.
     patience: epochs without a better validation mean macro-F1 before stopping (0 = never).
     stop_after: end this session after that many epochs; continue later with resume=True.
+    decode: where JPEGs are decoded and augmented -- 'gpu' (nvJPEG and per-sample augmentation on the GPU,
+    the workers only read bytes: `gpu_input`), 'cpu' (in the DataLoader workers), 'auto' (gpu on CUDA).
     """
     args = resolve_settings(locals())
     out = Path(out)
