@@ -4,9 +4,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PROFILE ?= sample
 DATA ?=
+BENCH_OUT ?= benchmarks/out
 export TQDM_DISABLE ?= 1
 
-.PHONY: setup setup-dev reproduce test lab sync clean-data
+.PHONY: setup setup-dev reproduce test lab sync bench bench-gpu clean-data
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +44,16 @@ lab: setup
 # Each notebooks/NN_name.ipynb and its jupytext pair NN_name.py: inputs from the newer, outputs kept
 sync: setup
 	$(PY) -m jupytext --sync notebooks/*.ipynb
+
+# Benchmarks (benchmarks/README.md): the three CPU ones with their defaults (minutes), JSON kept in BENCH_OUT
+bench: setup
+	$(PY) benchmarks/bench_loader.py --save $(BENCH_OUT)/loader.json
+	$(PY) benchmarks/bench_features.py --save $(BENCH_OUT)/features.json
+	$(PY) benchmarks/bench_train.py --save $(BENCH_OUT)/train.json
+
+# The GPU one (needs CUDA: without, one line and exit status 2)
+bench-gpu: setup
+	$(PY) benchmarks/bench_gpu.py --compile --save $(BENCH_OUT)/gpu.json
 
 clean-data:
 	rm -rf data/sample

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run the three benchmarks with their default settings and keep their JSON beside the printed tables.
+# Run the three CPU benchmarks (benchmarks/bench_{loader,features,train}.py) with their default settings
+# and keep their JSON beside the printed tables (`make bench` runs the same scripts).
 #   benchmarks/run_all.sh [OUTDIR]        (default OUTDIR: benchmarks/out, not committed)
 # Each bench runs its pipelines side by side in one process, so the ratios hold on a busy machine;
 # still, run it when the CPU is otherwise idle (check `uptime`) for absolute rates worth quoting.
@@ -12,8 +13,8 @@ export TQDM_DISABLE=1
 {
   echo "# $(date -Is)  $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
   for bench in loader features train; do
-    echo "\$ python -m wikiart_utils bench $bench"
-    "$PY" -m wikiart_utils bench "$bench" --save "$OUT/$bench.json"
+    echo "\$ python benchmarks/bench_$bench.py"
+    "$PY" "benchmarks/bench_$bench.py" --save "$OUT/$bench.json"
     echo
   done
 } | tee "$OUT/tables.txt"

@@ -1,14 +1,28 @@
-"""Benchmarks: tiny smoke runs (structure and positive rates only; no timing is asserted)."""
+"""The CPU benchmark scripts (benchmarks/bench_*.py): tiny smoke runs (structure and positive rates only; no
+timing is asserted), their command lines, and the layering rules that moved them out of the package:
+`wikiart_utils` holds no bench module and no module of it uses another's private (underscore) names."""
 from __future__ import annotations
 
+import ast
 import io
 import json
+import pkgutil
+import sys
 from contextlib import redirect_stdout
+from pathlib import Path
 
 import pytest
 import torch
 
-from wikiart_utils import bench, cli, data
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:  # `benchmarks` is a folder of scripts beside the package, not installed
+    sys.path.insert(0, str(REPO_ROOT))
+
+import wikiart_utils  # noqa: E402
+from benchmarks import bench_features, bench_loader, bench_train, common  # noqa: E402
+from wikiart_utils import data  # noqa: E402
+
+PACKAGE_DIR = Path(wikiart_utils.__file__).parent
 
 
 def _json_safe(result: dict) -> dict:
@@ -16,20 +30,20 @@ def _json_safe(result: dict) -> dict:
 
 
 def test_make_photo_is_deterministic_and_jpeg_sized_like_wikiart(tmp_path):
-    a, b = bench.make_photo(1280, 1024, seed=3), bench.make_photo(1280, 1024, seed=3)
+    a, b = common.make_photo(1280, 1024, seed=3), common.make_photo(1280, 1024, seed=3)
     assert a.size == (1280, 1024) and a.tobytes() == b.tobytes()
     a.save(tmp_path / "a.jpg", quality=90)
     assert 150_000 < (tmp_path / "a.jpg").stat().st_size < 600_000  # ~300 KB, like an average WikiArt file
 
 
 def test_older_loader_output(tmp_path):
-    bench.make_photo(90, 60, seed=0).save(tmp_path / "x.jpg")
-    out = bench.older_load(tmp_path / "x.jpg", 32)
+    common.make_photo(90, 60, seed=0).save(tmp_path / "x.jpg")
+    out = bench_loader.older_load(tmp_path / "x.jpg", 32)
     assert out.shape == (3, 32, 32) and out.dtype == torch.float32
 
 
 def test_bench_loader_smoke():
-    result = _json_safe(bench.bench_loader(n=3, image_size=32, rounds=1, prepare_size=40, width=120, height=96))
+    result = _json_safe(bench_loader.bench_loader(n=3, image_size=32, rounds=1, prepare_size=40, width=120, height=96))
     assert result["bench"] == "loader"
     assert {"older", "ours_originals", "ours_originals_train", "ours_prepared", "ours_prepared_train"} <= set(result["pipelines"])
     for rates in result["pipelines"].values():
@@ -42,20 +56,21 @@ def test_bench_loader_smoke():
     machine = result["machine"]
     assert machine["cores"] >= 1 and machine["torch"] == torch.__version__ and machine["cpu"] and machine["date"]
     assert result["settings"]["threads"] == 1
+    assert "ours on prepared" in bench_loader.format_loader(result)
 
 
 def test_bench_loader_times_what_the_model_consumes(sample_dir):
     """Ours is timed up to the normalised float tensor the older loader also returns."""
     dataset = data.WikiArtDataset(sample_dir, "val", 48, train=False)
-    out = bench._to_model_input(dataset)(0)
+    out = bench_loader.to_model_input(dataset)(0)
     assert out.shape == (1, 3, 48, 48) and out.dtype == torch.float32
     assert out.is_contiguous(memory_format=torch.channels_last)  # the layout the CNNs run in
     assert torch.allclose(out[0], data.normalize(dataset[0][0]), atol=1e-6)
 
 
 def test_bench_features_smoke():
-    result = _json_safe(bench.bench_features(n=60, sample_size=32, image_size=32, variants=["resnet18_lstm_patch"],
-                                             epochs=1, batch_size=8))
+    result = _json_safe(bench_features.bench_features(n=60, sample_size=32, image_size=32,
+                                                      variants=["resnet18_lstm_patch"], epochs=1, batch_size=8))
     assert result["bench"] == "features"
     assert result["ratios"]["cached_vs_end_to_end"] > 0
     assert set(result["ratios"]["by_variant"]) == {"resnet18_lstm_patch"}
@@ -64,31 +79,127 @@ def test_bench_features_smoke():
     for name in ("cached", "end_to_end"):
         assert run[name]["median_epoch_cpu_seconds"] > 0 and "val_mean_f1" in run[name]["metrics"]
     assert abs(run["metric_diff"]["val_loss"]) < 0.05  # same head, data and order; only fp16 rounding differs
+    assert "cached vs e2e" in bench_features.format_features(result)
+
+
+def test_bench_train_steps_are_the_packages(monkeypatch):
+    """`ours` runs engine.train_one_epoch (the package's step), capped at the steps asked for."""
+    from wikiart_utils import engine
+    calls = []
+    real = engine.train_one_epoch
+
+    def spy(*args, **kwargs):
+        stats = real(*args, **kwargs)
+        calls.append(stats["steps"])
+        return stats
+
+    monkeypatch.setattr(engine, "train_one_epoch", spy)
+    result = _json_safe(bench_train.bench_train(sizes=[32], variants=["resnet18_gap"], batch_size=2, steps=2))
+    assert calls == [1, 2]  # the warm-up step, then the timed ones
+    assert result["rows"][0]["ours"]["steps"] == 2
+
+
+def test_budgeted_batches_stop_after_the_budget():
+    assert len(list(bench_train.Budgeted("b", 3))) == 3
+    assert list(bench_train.Budgeted("b", 3, budget_s=0.0)) == ["b"]  # the first batch always comes
 
 
 def test_bench_train_smoke():
-    result = _json_safe(bench.bench_train(sizes=[32], variants=["resnet18_gap"], batch_size=2, steps=1))
+    result = _json_safe(bench_train.bench_train(sizes=[32], variants=["resnet18_gap"], batch_size=2, steps=1))
     (row,) = result["rows"]
     assert row["variant"] == "resnet18_gap" and row["image_size"] == 32
     for config in ("plain", "ours"):
         assert row[config]["images_per_s"] > 0 and row[config]["steps"] == 1 and row[config]["finite_loss"]
     assert row["speedup"] > 0 and result["ratios"]["ours_vs_plain"]["resnet18_gap@32"] == row["speedup"]
+    assert "geometric mean speedup" in bench_train.format_train(result)
 
 
-@pytest.mark.parametrize("name", ["loader", "features", "train"])
-def test_cli_help(name):
+@pytest.mark.parametrize("script", [bench_loader, bench_features, bench_train])
+def test_script_help(script):
     out = io.StringIO()
     with redirect_stdout(out), pytest.raises(SystemExit) as stop:
-        cli.main(["bench", name, "--help"])
-    assert stop.value.code == 0 and "--json" in out.getvalue()
+        script.main(["--help"])
+    assert stop.value.code == 0 and "--json" in out.getvalue() and "--save" in out.getvalue()
 
 
-def test_cli_json_output(tmp_path):
+def test_script_json_output(tmp_path):
     out = io.StringIO()
+    argv = ["--sizes", "32", "--variants", "resnet18_gap", "--batch-size", "2", "--steps", "1", "--json",
+            "--save", str(tmp_path / "r.json")]
     with redirect_stdout(out):
-        code = cli.main(["bench", "train", "--sizes", "32", "--variants", "resnet18_gap", "--batch-size", "2",
-                         "--steps", "1", "--json", "--save", str(tmp_path / "r.json")])
+        code = bench_train.main(argv)
     assert code == 0
     printed = json.loads(out.getvalue())
     assert printed["bench"] == "train" and "ratios" in printed
+    assert printed["command"].startswith("python benchmarks/bench_train.py --sizes 32")
+    assert list(printed)[:3] == ["bench", "command", "machine"]
     assert json.loads((tmp_path / "r.json").read_text())["rows"] == printed["rows"]
+
+
+# --------------------------------------------------------------------------- layering
+
+def _sibling_modules() -> set[str]:
+    return {m.name for m in pkgutil.iter_modules([str(PACKAGE_DIR)])}
+
+
+def private_uses(source: str, siblings: set[str], package: str = "wikiart_utils") -> list[str]:
+    """`from .x import _y` (or from wikiart_utils.x / from . import _y) and `x._y` where the name x is bound
+    to a sibling module by an import in this source (dunders such as x.__file__ are public)."""
+    def private(name: str) -> bool:
+        return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+    tree = ast.parse(source)
+    bound: dict[str, str] = {}  # local name -> sibling module
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level == 1 or (node.level == 0 and (module == package or module.startswith(package + "."))):
+                inner = module if node.level == 1 else module[len(package):].lstrip(".")
+                for alias in node.names:
+                    if not inner and alias.name in siblings:  # from . import x [as y]
+                        bound[alias.asname or alias.name] = alias.name
+                    elif private(alias.name):               # from .x import _y / from . import _y
+                        found.append(f"line {node.lineno}: from {'.' * node.level}{module} import {alias.name}")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:                         # import wikiart_utils.x as y
+                parts = alias.name.split(".")
+                if parts[0] == package and len(parts) == 2 and parts[1] in siblings and alias.asname:
+                    bound[alias.asname] = parts[1]
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in bound
+                and private(node.attr)):
+            found.append(f"line {node.lineno}: {node.value.id}.{node.attr} ({bound[node.value.id]} module)")
+    return found
+
+
+def test_private_use_checker_catches_both_forms():
+    siblings = {"data", "images", "train"}
+    source = ("from . import data as wdata, images\nfrom .train import _step, param_groups\n"
+              "import wikiart_utils.train as wt\nx = wdata._cache(images.__name__)\ny = wt._z\n"
+              "class C:\n    def f(self):\n        return self._own, images.decode\n")
+    found = private_uses(source, siblings)
+    assert len(found) == 3, found
+    assert any("_step" in f for f in found) and any("wdata._cache" in f for f in found)
+    assert any("wt._z" in f for f in found)
+
+
+def test_no_module_uses_another_modules_private_names():
+    siblings = _sibling_modules()
+    offenders = {path.name: found for path in sorted(PACKAGE_DIR.glob("*.py"))
+                 if (found := private_uses(path.read_text(encoding="utf-8"), siblings))}
+    assert not offenders, f"private names of sibling modules used (make them public or keep them in one module): " \
+                          f"{offenders}"
+
+
+def test_scripts_use_only_public_names():
+    """The same rule for the benchmark scripts: no underscore name of wikiart_utils or of another script."""
+    bench_dir = REPO_ROOT / "benchmarks"
+    siblings = {p.stem for p in bench_dir.glob("*.py")}
+    offenders = {}
+    for path in sorted(bench_dir.glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        found = private_uses(source, _sibling_modules()) + private_uses(source, siblings, package="benchmarks")
+        if found:
+            offenders[path.name] = found
+    assert not offenders, offenders

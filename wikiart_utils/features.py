@@ -1,7 +1,7 @@
 """Feature caching for frozen backbones: run the backbone over a split once, then train only the head.
 
 With a frozen backbone every epoch recomputes the same tokens; caching them makes a head epoch cost
-the LSTM alone (`python -m wikiart_utils bench features` measures by how much):
+the LSTM alone (`python benchmarks/bench_features.py` measures by how much):
 
     model = models.build_model("resnet18_lstm_patch", pretrained=True, image_size=224)
     cache = CachedFeatureDataset(extract_features(model, WikiArtDataset(root, "val", 224, train=False), "f/val"))
