@@ -162,3 +162,11 @@ def test_loader_without_workers_is_seeded(sample_dir):
     assert torch.equal(order[0], order[1])
     assert order[0].shape == (len(dataset), 3)
     assert not torch.equal(order[0], order[2]) or len(dataset) < 3
+
+
+def test_train_transform_takes_the_recipe():
+    steps = [type(t).__name__ for t in data.train_transform(64).transforms]
+    assert steps == ["PILToTensor", "RandomResizedCrop", "RandomHorizontalFlip", "ColorJitter"]
+    plain = data.train_transform(64, crop_scale=0.8, color_jitter=0.0)
+    assert "ColorJitter" not in [type(t).__name__ for t in plain.transforms]
+    assert plain.transforms[1].scale == (0.8, 1.0)

@@ -32,14 +32,18 @@ def eval_resize(image_size: int) -> int:
     return round(image_size / EVAL_CROP)
 
 
-def train_transform(image_size: int) -> v2.Compose:
-    """Random crop of 35-100% of the painting, flip, mild colour jitter; uint8 out (see `normalize`)."""
-    return v2.Compose([
-        v2.PILToTensor(),
-        v2.RandomResizedCrop(image_size, scale=(0.35, 1.0), antialias=True),
-        v2.RandomHorizontalFlip(),
-        v2.ColorJitter(brightness=0.1, contrast=0.1),
-    ])
+CROP_SCALE = 0.35    # smallest share of the painting a training crop keeps
+COLOR_JITTER = 0.1   # brightness and contrast jitter (style lives in colour: keep it mild)
+
+
+def train_transform(image_size: int, crop_scale: float = CROP_SCALE, color_jitter: float = COLOR_JITTER) -> v2.Compose:
+    """Random crop of `crop_scale`-100% of the painting, flip, brightness/contrast jitter; uint8 out (see
+    `normalize`)."""
+    steps = [v2.PILToTensor(), v2.RandomResizedCrop(image_size, scale=(crop_scale, 1.0), antialias=True),
+             v2.RandomHorizontalFlip()]
+    if color_jitter:
+        steps.append(v2.ColorJitter(brightness=color_jitter, contrast=color_jitter))
+    return v2.Compose(steps)
 
 
 def eval_transform(image_size: int) -> v2.Compose:
@@ -193,18 +197,31 @@ def measure_throughput(loader: DataLoader, max_batches: int = 10) -> dict[str, f
             "images_per_s": round(images_seen / seconds, 1) if seconds else float("nan")}
 
 
-def dataset_dir(data_dir: str | Path | None = None, sample_n: int = 2000, sample_size: int = 96) -> Path:
-    """The dataset directory a notebook runs on: `data_dir` if given, else the embedded sample
-    (generated on first use into data/sample). Prints which, so every notebook says what data it shows."""
+REAL_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "real-sample"
+SYNTHETIC = "synthetic"
+
+
+def dataset_dir(data_dir: str | Path | None = None) -> Path:
+    """The dataset directory a notebook runs on, announced so every notebook says what data it shows:
+
+    * None: the embedded real sample `data/real-sample/` (2,426 public-domain WikiArt paintings, 128 px);
+    * "synthetic": the synthetic sample (pixels made up, labels drawn from WikiArt's frequencies), made on
+      first use into data/sample -- what the unit tests use;
+    * anything else: a dataset directory with metadata.csv (e.g. the real WikiArt, prepared).
+    """
     from . import sample
 
-    if data_dir:
-        root = Path(data_dir)
-        meta = index.read_metadata(root)
-        print(f"Data: {root.name}/ ({len(meta):,} images, a real dataset directory)")
+    if data_dir is None:
+        if not (REAL_SAMPLE / index.METADATA).is_file():
+            raise FileNotFoundError(f"{REAL_SAMPLE} is missing: it ships with the course repository "
+                                    f"(git clone it), or pass a dataset directory")
+        root, what = REAL_SAMPLE, "the embedded real sample data/real-sample/ (public-domain WikiArt paintings)"
+    elif str(data_dir) == SYNTHETIC:
+        root = sample.ensure_sample(None)
+        what = "the synthetic sample data/sample/ (labels drawn from WikiArt's frequencies, pixels synthetic)"
     else:
-        root = sample.ensure_sample(None, n=sample_n, size=sample_size)
-        meta = index.read_metadata(root)
-        print(f"Data: the embedded synthetic sample data/sample/ ({len(meta):,} images, {sample_size} px): "
-              "labels drawn from WikiArt's real frequencies, pixels synthetic")
+        root, what = Path(data_dir), f"{Path(data_dir).name}/ (a dataset directory)"
+    meta = index.read_metadata(root)
+    sizes = f"{meta['width'].median():.0f}x{meta['height'].median():.0f} px median" if "width" in meta else ""
+    print(f"Data: {what}: {len(meta):,} images{', ' + sizes if sizes else ''}")
     return root

@@ -90,3 +90,14 @@ def image_sizes(meta: pd.DataFrame) -> pd.DataFrame:
                           "short_side": meta[["width", "height"]].min(axis=1),
                           "aspect": (meta["width"] / meta["height"]).round(3), "kB": meta["bytes"] / 1000})
     return sizes.describe(percentiles=[0.05, 0.5, 0.95]).T.round(2)
+
+
+def examples(meta: pd.DataFrame, by: str = "style", k: int = 2) -> pd.DataFrame:
+    """The first `k` paintings of each `by` class in path order (deterministic): something to look at."""
+    return meta.sort_values("path").groupby(by, sort=True).head(k).sort_values([by, "path"])
+
+
+def captions(rows: pd.DataFrame, width: int = 24) -> list[str]:
+    """'artist / genre / style' per row, '?' for an unknown label, each cut to `width` characters."""
+    return ["\n".join((row[task] or f"{task}?")[:width] for task in ("artist", "genre", "style"))
+            for _, row in rows.iterrows()]

@@ -423,7 +423,8 @@ class GpuBatches:
 def make_gpu_loader(dataset: data.WikiArtDataset, batch_size: int = 64, shuffle: bool = False,
                     workers: int | None = None, seed: int = 0, drop_last: bool = False,
                     device: torch.device | str = "cuda", train: bool = False, sampler=None,
-                    with_index: bool = False) -> GpuBatches:
+                    with_index: bool = False, crop_scale: float = data.CROP_SCALE,
+                    color_jitter: float = data.COLOR_JITTER) -> GpuBatches:
     """`data.make_loader`'s counterpart for the GPU path: a DataLoader over `EncodedDataset(dataset)`
     (pinned memory on CUDA, persistent workers, prefetch), wrapped in `GpuBatches` with
     `GpuTrainTransform` (train) or `GpuEvalTransform` at `dataset.image_size`. Check `available(device)`
@@ -436,7 +437,9 @@ def make_gpu_loader(dataset: data.WikiArtDataset, batch_size: int = 64, shuffle:
         persistent_workers=workers > 0, prefetch_factor=4 if workers > 0 else None, drop_last=drop_last,
         generator=torch.Generator().manual_seed(seed),
     )
-    transform = (GpuTrainTransform if train else GpuEvalTransform)(dataset.image_size)
+    size = dataset.image_size
+    transform = (GpuTrainTransform(size, scale=(crop_scale, 1.0), jitter=(color_jitter, color_jitter)) if train
+                 else GpuEvalTransform(size))
     return GpuBatches(loader, device, transform, with_index=with_index).seed(seed)
 
 
@@ -455,10 +458,13 @@ def use_gpu(decode: str, device: torch.device | str) -> bool:
 
 def image_loader(dataset: data.WikiArtDataset, batch_size: int, *, shuffle: bool = False, workers: int | None = None,
                  seed: int = 0, drop_last: bool = False, sampler=None, device: torch.device | str = "cpu",
-                 decode: str = "auto", train: bool = False):
-    """The loader a run uses: `make_gpu_loader` when `use_gpu(decode, device)`, else `data.make_loader`
-    (decoding and augmentation in the DataLoader workers). Both yield (uint8 images, targets) batches."""
+                 decode: str = "auto", train: bool = False, crop_scale: float = data.CROP_SCALE,
+                 color_jitter: float = data.COLOR_JITTER):
+    """The loader a run uses: `make_gpu_loader` when `use_gpu(decode, device)` (with `train`, its GPU
+    augmentation takes `crop_scale` and `color_jitter`), else `data.make_loader` over `dataset` as it is
+    (decoding and its own transform in the DataLoader workers). Both yield (uint8 images, targets)."""
     if use_gpu(decode, device):
-        return make_gpu_loader(dataset, batch_size, shuffle, workers, seed, drop_last, device, train, sampler)
+        return make_gpu_loader(dataset, batch_size, shuffle, workers, seed, drop_last, device, train, sampler,
+                               crop_scale=crop_scale, color_jitter=color_jitter)
     return data.make_loader(dataset, batch_size, shuffle=shuffle, workers=workers, seed=seed, drop_last=drop_last,
                             sampler=sampler)

@@ -217,7 +217,9 @@ def make_feeds(model: models.MultitaskNet, args: dict, out: Path, dev: torch.dev
                ddp: distributed.DDP | None, progress: bool) -> Feeds:
     size, batch, seed = args["image_size"], args["batch_size"], args["seed"]
     cached = args["cached_features"]  # a cache holds one view of each painting: the eval transform
-    train_set = wdata.WikiArtDataset(args["data"], "train", size, train=not cached, limit=args["train_limit"])
+    augment = None if cached else wdata.train_transform(size, args["crop_scale"], args["color_jitter"])
+    train_set = wdata.WikiArtDataset(args["data"], "train", size, transform=augment, train=not cached,
+                                     limit=args["train_limit"])
     val_set = wdata.WikiArtDataset(args["data"], "val", size)
     if not len(train_set) or not len(val_set):
         raise ValueError(f"{args['data']}: metadata.csv has {len(train_set)} train and {len(val_set)} val images; "
@@ -239,7 +241,8 @@ def make_feeds(model: models.MultitaskNet, args: dict, out: Path, dev: torch.dev
         val_rows, shard = range(ddp.rank, len(val_set), ddp.world_size), len(sampler)
     common = dict(workers=workers, seed=seed, device=dev, decode=args["decode"])
     train_loader = gpu_input.image_loader(train_set, batch, shuffle=True, drop_last=shard > batch, sampler=sampler,
-                                          train=True, **common)
+                                          train=True, crop_scale=args["crop_scale"],
+                                          color_jitter=args["color_jitter"], **common)
     val_loader = gpu_input.image_loader(val_set, batch, sampler=val_rows, **common)
 
     def set_epoch(epoch: int) -> None:  # the same order whether resumed or not; own augmentation per rank
@@ -312,6 +315,7 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
           epochs: int = 10, image_size: int = 224, batch_size: int = 32, lr: float | None = None,
           pretrained: bool = True, freeze_backbone: bool | int = False, cached_features: bool = False,
           backbone_lr_scale: float | None = None, weight_decay: float = 0.05, warmup_epochs: float | None = None,
+          crop_scale: float = wdata.CROP_SCALE, color_jitter: float = wdata.COLOR_JITTER,
           grad_clip: float = 1.0, label_smoothing: float = 0.0, class_weights: bool = False,
           logit_adjust: float = 0.0, model_options: dict | None = None, unknown_as_class: str | None = None,
           train_limit: int | None = None, patience: int = 5, seed: int = 0, resume: bool = False,
@@ -324,6 +328,7 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
     uses lr 3e-4 for the heads and 0.1x for the backbone; from scratch lr 2e-3 everywhere. freeze_backbone:
     True for the whole run, an int K for the first K epochs. cached_features: with the backbone frozen for
     the whole run, compute its tokens once per split and train the head on them (no augmentation).
+    crop_scale / color_jitter: training augmentation (random crops of crop_scale-100%, brightness/contrast).
     class_weights / label_smoothing / logit_adjust: the loss (`losses.build_criterion`). unknown_as_class:
     the older convention, to measure it. train_limit: a style-stratified part of the train split.
     patience: epochs without a better validation mean macro-F1 before stopping (0 = never).
