@@ -19,6 +19,13 @@ USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, FileNotFoundError, F
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
+def _task_weights(text: str) -> dict[str, float]:
+    try:
+        return {task: float(value) for task, value in (item.split("=") for item in text.split(","))}
+    except ValueError:
+        raise argparse.ArgumentTypeError("give task=weight pairs, e.g. artist=0.5,genre=1,style=1") from None
+
+
 def _fractions(text: str) -> tuple[float, float, float]:
     parts = [float(x) for x in text.split(",")]
     if len(parts) != 3:
@@ -129,6 +136,8 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--label-smoothing", type=float, default=0.0)
     p.add_argument("--class-weights", action="store_true", help="effective-number class weights in the loss")
     p.add_argument("--logit-adjust", type=float, default=0.0, metavar="TAU", help="logit-adjusted loss (0 = off)")
+    p.add_argument("--task-weights", type=_task_weights, default=None, metavar="TASK=W,...",
+                   help="weight of each task's loss, e.g. artist=0.5,style=2 (default 1 each)")
     p.add_argument("--unknown-as-class", default=None, metavar="ARTIST",
                    help="older convention, to measure its effect: train unknown artists as this artist")
     p.add_argument("--train-limit", type=int, default=None, metavar="N",

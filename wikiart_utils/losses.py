@@ -98,11 +98,13 @@ class MultitaskLoss(nn.Module):
 
 
 def build_criterion(train_targets: torch.Tensor, label_smoothing: float = 0.0, class_weights: bool = False,
-                    logit_adjust: float = 0.0) -> MultitaskLoss:
-    """The training loss of a run, from its training targets [N, 3]: effective-number class weights
-    (`class_weights`), label smoothing, and logit adjustment with tau = `logit_adjust` (0 = off)."""
+                    logit_adjust: float = 0.0, task_weights: Mapping[str, float] | None = None) -> MultitaskLoss:
+    """The training loss of a run, from its training targets [N, 3]: a weight per task (`task_weights`,
+    default 1 each), effective-number class weights (`class_weights`), label smoothing, and logit
+    adjustment with tau = `logit_adjust` (0 = off)."""
     counts = class_counts(train_targets)
     return MultitaskLoss(
+        task_weights=task_weights,
         class_weights={t: class_balanced_weights(c) for t, c in counts.items()} if class_weights else None,
         label_smoothing=label_smoothing,
         logit_adjustment={t: log_priors(c) for t, c in counts.items()} if logit_adjust else None,

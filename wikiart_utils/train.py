@@ -168,6 +168,15 @@ def resolve_settings(options: dict) -> dict:
     return args
 
 
+def settings_of(train_args: dict) -> dict:
+    """The keyword arguments of `train` that repeat a run, from the `train_args` saved in its checkpoints
+    (everything but the data and the variant, which are `train`'s first arguments)."""
+    kwargs = {k: v for k, v in train_args.items() if k not in ("data", "variant", "freeze_epochs")}
+    freeze = train_args["freeze_epochs"]
+    kwargs["freeze_backbone"] = True if freeze >= train_args["epochs"] else freeze
+    return kwargs
+
+
 def open_run_dir(out: Path, resume: bool, overwrite: bool, main: bool) -> None:
     """Refuse to mix two runs' files; clear temporary files of saves cut short by kill -9."""
     if (out / "last.pt").exists() and not (resume or overwrite):
@@ -317,7 +326,8 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
           backbone_lr_scale: float | None = None, weight_decay: float = 0.05, warmup_epochs: float | None = None,
           crop_scale: float = wdata.CROP_SCALE, color_jitter: float = wdata.COLOR_JITTER,
           grad_clip: float = 1.0, label_smoothing: float = 0.0, class_weights: bool = False,
-          logit_adjust: float = 0.0, model_options: dict | None = None, unknown_as_class: str | None = None,
+          logit_adjust: float = 0.0, task_weights: dict | None = None, model_options: dict | None = None,
+          unknown_as_class: str | None = None,
           train_limit: int | None = None, patience: int = 5, seed: int = 0, resume: bool = False,
           overwrite: bool = False, stop_after: int | None = None, limit_batches: int | None = None,
           device: str | None = None, amp: bool = True, compile: bool = False, decode: str = "auto",
@@ -329,7 +339,7 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
     True for the whole run, an int K for the first K epochs. cached_features: with the backbone frozen for
     the whole run, compute its tokens once per split and train the head on them (no augmentation).
     crop_scale / color_jitter: training augmentation (random crops of crop_scale-100%, brightness/contrast).
-    class_weights / label_smoothing / logit_adjust: the loss (`losses.build_criterion`). unknown_as_class:
+    task_weights / class_weights / label_smoothing / logit_adjust: the loss (`losses.build_criterion`). unknown_as_class:
     the older convention, to measure it. train_limit: a style-stratified part of the train split.
     patience: epochs without a better validation mean macro-F1 before stopping (0 = never).
     stop_after: end this session after that many epochs; continue later with resume=True.
@@ -352,7 +362,8 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
     model, ckpt = build_or_resume(out, args, resume, say)
     model.to(dev, memory_format=torch.channels_last if dev.type == "cuda" else torch.preserve_format)
     feeds = make_feeds(model, args, out, dev, workers, ddp, progress)
-    criterion = losses.build_criterion(feeds.train_targets, label_smoothing, class_weights, logit_adjust).to(dev)
+    criterion = losses.build_criterion(feeds.train_targets, label_smoothing, class_weights, logit_adjust,
+                                       task_weights).to(dev)
     steps_per_epoch = min(len(feeds.train_loader), limit_batches or len(feeds.train_loader))
     optimizer, scheduler = make_optimizer(model, args, steps_per_epoch, dev)
     state = restore(ckpt, optimizer, scheduler, scaler, args, say) if ckpt else Progress()
