@@ -267,3 +267,12 @@ def test_resume_switching_between_cache_and_images_never_crashes(sample_dir, tmp
 def test_cached_needs_a_backbone_frozen_for_the_whole_run(sample_dir, tmp_path):
     with pytest.raises(ValueError, match="frozen backbone"):
         train.train(sample_dir, out=tmp_path / "x", **{**CACHED, "freeze_backbone": 1})
+
+
+def test_settings_of_repeats_a_run(sample_dir, tmp_path):
+    first = train.train(sample_dir, "resnet18_gap", tmp_path / "a", epochs=1, freeze_backbone=True, seed=3,
+                        crop_scale=0.6, **TINY)
+    args = checkpoint.load(first.last_path)[1]["train_args"]
+    again = train.train(sample_dir, "resnet18_gap", tmp_path / "b", **{**train.settings_of(args), "workers": 0,
+                                                                        "progress": False})
+    assert checkpoint.load(again.last_path)[1]["train_args"] == args
