@@ -1,18 +1,26 @@
 """GPU speed, measured side by side in one run: ``python benchmarks/bench_gpu.py [--compile] [--json]``.
 
 It was ``python -m wikiart_utils bench gpu`` while the benchmarks lived inside the package: same flags
-(plus ``--input-path``), same JSON. Three rates answer "is the GPU or the loader the bottleneck?":
+(plus ``--input-path``, ``--min-seconds``), the same JSON keys for the first input path, plus one set per
+path and the 2-worker summary (benchmarks/README.md). Three rates answer "is the GPU or the loader the
+bottleneck?":
 
 * model only   train-step images/s of each variant on synthetic uint8 batches already on the GPU, for
                fp32 (NCHW model), fp32_cl (channels_last), bf16_cl and fp16_cl (autocast + channels_last;
                fp16 with a GradScaler) and, with --compile, bf16_cl_compile (torch.compile);
-* loader only  images/s an input path delivers to the GPU: today's (``--input-path cpu_workers``) is the
-               DataLoader (train transform, pinned memory, persistent workers) with non-blocking copies,
-               from 1280x1024 original JPEGs and from a `prepare`d 256-px copy, with this machine's
-               workers and with 2 (a Colab-class machine);
-* end to end   real training steps (each variant's fastest AMP config) fed by that input path;
-               end_to_end / model_only >= 0.9 means the loader keeps up, lower means the GPU waits for
-               JPEG decoding.
+* loader only  images/s an input path delivers to the GPU, for each input path (`INPUT_PATHS`,
+               ``--input-path``, default all): ``cpu_workers`` is the DataLoader that decodes and augments
+               in its workers (train transform, pinned memory, persistent workers) with non-blocking
+               copies; ``gpu_decode`` is `wikiart_utils.gpu_input` (workers read bytes, nvJPEG decodes each
+               batch, crop/flip/jitter on the GPU); each from 1280x1024 original JPEGs and from a
+               `prepare`d 256-px copy, with this machine's workers and with 2 (a Colab-class machine);
+* end to end   real training steps (each variant's fastest AMP config) fed by each input path, data dir
+               and worker count; end_to_end / model_only >= 0.9 means the loader keeps up, lower means
+               the GPU waits for its input. `e2e_2workers_vs_model_only` sums up the Colab question: with
+               2 workers, does some input path keep each model >= 0.9 busy on the prepared files?
+
+Every loader is closed (its workers exit) before the next one is built, so no idle workers hold memory
+or CPU during another measurement.
 
 Plus nvJPEG: `torchvision.io.decode_jpeg(..., device="cuda")` on the original files' bytes, then resize
 and centre crop on the GPU -- decoding alone, the first half of a GPU input path.
@@ -24,7 +32,9 @@ defaults, no cuDNN autotuning), the AMP configs with cuDNN autotuning and TF32 o
 bracketed by torch.cuda.synchronize(), after warm-up steps (cuDNN autotuning, compilation, worker start).
 The JPEGs are generated photo-like images (`common.make_photo`) held in the page cache: the loader is
 decode-bound, not disk-bound. Random initialisation (no download). Without CUDA the bench refuses with
-one line and exit status 2; ``--device cpu`` runs a tiny version of the first three parts, for tests.
+one line and exit status 2; ``--device cpu`` runs a tiny version of the first three parts, for tests
+(the gpu_decode path then runs gpu_input's functions on CPU tensors). `benchmarks/gpu_check.sh` is the
+short run for a lent GPU machine: gpu_input's CUDA tests, then this bench at small settings.
 
 Change of meaning against the rows in RESULTS.md measured with the in-package version (which wrote its own
 copy of the step): `engine.to_device` makes every 4-D batch channels_last on CUDA, so ``fp32`` is now an
@@ -59,7 +69,8 @@ from torchvision.transforms.v2 import functional as TF
 
 from benchmarks import common
 from wikiart_utils import data as wdata
-from wikiart_utils import engine, index, losses, models, runtime
+from wikiart_utils import engine, gpu_input, index, losses, models, runtime
+from wikiart_utils import images as wimages
 from wikiart_utils import prepare as wprepare
 from wikiart_utils import train as wtrain
 
@@ -194,13 +205,46 @@ def cpu_workers_loader(root: Path, image_size: int, batch_size: int, workers: in
                              sampler=sampler)
 
 
-# The GPU decode + augment path (`wikiart_utils.gpu_input`, being written separately) is to be measured
-# here: one more function with the signature above -- workers read bytes, the GPU decodes and augments,
-# batches arrive on `device` (e.g. wrapping `gpu_input.make_gpu_loader(...)`) -- and one more entry below.
-# `--input-path` then picks it for loader only and end to end; nothing else in this file changes.
+def gpu_decode_loader(root: Path, image_size: int, batch_size: int, workers: int, batches: int, seed: int,
+                      device: torch.device) -> Iterable:
+    """The GPU input path, `gpu_input.make_gpu_loader` over `root`: the workers only read each file's bytes,
+    the main process decodes a batch at once with nvJPEG and augments it per sample on `device`
+    (RandomResizedCrop, flip, brightness/contrast jitter: `gpu_input.GpuTrainTransform`); batches arrive
+    on `device`, uint8 channels_last. Epochs as in `cpu_workers_loader`: `batches` full batches from a
+    RandomSampler. On a CPU device the same functions run on CPU tensors (the smoke run, the tests)."""
+    dataset = wdata.WikiArtDataset(root, None, image_size, train=True)
+    sampler = torch.utils.data.RandomSampler(dataset, num_samples=batches * batch_size,
+                                             generator=torch.Generator().manual_seed(seed))
+    return gpu_input.make_gpu_loader(dataset, batch_size, shuffle=True, workers=workers, seed=seed, drop_last=True,
+                                     device=device, train=True, sampler=sampler)
+
+
 INPUT_PATHS: dict[str, Callable[..., Iterable]] = {
     "cpu_workers": cpu_workers_loader,
+    "gpu_decode": gpu_decode_loader,
 }
+
+
+def input_path_unavailable(name: str, dev: torch.device) -> str | None:
+    """Why input path `name` cannot run on `dev` (None if it can): gpu_decode on a CUDA device needs a
+    torchvision that decodes JPEGs there; on a CPU device it runs on CPU tensors."""
+    if name == "gpu_decode" and dev.type == "cuda" and not gpu_input.available(dev):
+        return "this torchvision cannot decode JPEGs on the GPU (gpu_input.available is False)"
+    return None
+
+
+def close_loader(loader: Iterable) -> None:
+    """Stop `loader`'s worker processes (and pin-memory thread) now. A DataLoader with persistent workers
+    keeps them, idle but holding memory, for as long as the loader object lives; the bench closes every
+    loader before it builds the next so that no measurement shares the CPU or memory with them. Works
+    for a DataLoader and for a wrapper of one in `.loader` (`gpu_input.GpuBatches`)."""
+    inner = getattr(loader, "loader", loader)
+    iterator = getattr(inner, "_iterator", None)
+    if iterator is not None:
+        shutdown = getattr(iterator, "_shutdown_workers", None)
+        if shutdown is not None:
+            shutdown()
+        inner._iterator = None
 
 
 def skip_batches(workers: int) -> int:
@@ -336,22 +380,42 @@ def make_data(tmp: Path, n: int, seed: int, workers: int, say: Callable[[str], N
     return dirs, info
 
 
-def measure_loader_only(dirs: dict[str, Path], make_input: Callable[..., Iterable], image_size: int,
-                        batch_size: int, workers: int, colab_workers: int, loader_batches: int, seed: int,
-                        dev: torch.device, say: Callable[[str], None]) -> tuple[dict, dict]:
-    """(loader-only rates per data dir and worker count, the `workers` input of each dir, kept for end to
-    end): this machine's workers and a 2-core machine's, before any model is on the device."""
-    loaders, loader_only = {}, {name: {} for name in dirs}
-    for name, root in dirs.items():
-        for w in dict.fromkeys((workers, colab_workers)):
-            skip = skip_batches(w)
-            loader = make_input(root, image_size, batch_size, w, skip + timed_batches(w, loader_batches), seed, dev)
-            loader_only[name][f"workers_{w}"] = r = {"workers": w, **time_loader(loader, dev, skip)}
-            say(f"loader only, {name}, {w} workers: {r['images_per_s']:.0f} images/s")
-            if w == workers:
-                loaders[name] = loader
-            del loader  # the other worker count's workers exit
-    return loader_only, loaders
+def run_input(make_input: Callable[..., Iterable], root: Path, image_size: int, batch_size: int, workers: int,
+              loader_batches: int, seed: int, dev: torch.device, trainer: Trainer | None = None) -> dict:
+    """One timed epoch of a fresh loader from `make_input` with `workers` workers (`skip_batches` untimed,
+    then `timed_batches`), copied to the device or, given a `trainer`, trained on; the loader is closed
+    (its workers exit) before this returns. A failure (out of memory, a decoder error) is one cell,
+    {"workers": w, "error": one line}, not the end of a run on a lent GPU."""
+    skip, loader = skip_batches(workers), None
+    try:
+        loader = make_input(root, image_size, batch_size, workers, skip + timed_batches(workers, loader_batches),
+                            seed, dev)
+        return {"workers": workers, **time_loader(loader, dev, skip, trainer)}
+    except Exception as exc:
+        return {"workers": workers, "error": common.one_line(exc)}
+    finally:
+        if loader is not None:
+            close_loader(loader)
+
+
+def describe_run(row: dict) -> str:
+    return f"{row['images_per_s']:.0f} images/s" if "images_per_s" in row else f"failed: {row['error']}"
+
+
+def measure_loader_only(dirs: dict[str, Path], paths: dict[str, Callable[..., Iterable]], image_size: int,
+                        batch_size: int, worker_counts: Sequence[int], loader_batches: int, seed: int,
+                        dev: torch.device, say: Callable[[str], None]) -> dict:
+    """Loader-only rates {input path: {data dir: {"workers_N": row}}} for each worker count (this machine's
+    and a 2-core machine's), before any model is on the device; one loader at a time."""
+    result: dict[str, dict] = {}
+    for path, make_input in paths.items():
+        result[path] = {name: {} for name in dirs}
+        for name, root in dirs.items():
+            for w in worker_counts:
+                row = run_input(make_input, root, image_size, batch_size, w, loader_batches, seed, dev)
+                result[path][name][f"workers_{w}"] = row
+                say(f"loader only, {path}, {name}, {w} workers: {describe_run(row)}")
+    return result
 
 
 def time_config(base: models.MultitaskNet, config: StepConfig, images_cpu: torch.Tensor, targets_cpu: torch.Tensor,
@@ -376,11 +440,18 @@ def time_config(base: models.MultitaskNet, config: StepConfig, images_cpu: torch
     return row, trainer
 
 
-def measure_variant(variant: str, names: Sequence[str], loaders: dict, images_cpu: torch.Tensor,
-                    targets_cpu: torch.Tensor, dev: torch.device, warmup: int, steps: int, min_seconds: float,
-                    workers: int, seed: int, image_size: int,
+
+
+def measure_variant(variant: str, names: Sequence[str], dirs: dict[str, Path],
+                    paths: dict[str, Callable[..., Iterable]], images_cpu: torch.Tensor, targets_cpu: torch.Tensor,
+                    dev: torch.device, warmup: int, steps: int, min_seconds: float, worker_counts: Sequence[int],
+                    loader_batches: int, seed: int, image_size: int,
                     say: Callable[[str], None]) -> tuple[dict, dict | None]:
-    """(model-only rows per config, end to end with the fastest AMP config's trainer or None) of a variant."""
+    """(model-only rows per config, end to end with the fastest AMP config's trainer or None) of a variant.
+
+    End to end: {"config", "model_only_images_per_s", "input_paths": {path: {data dir: {"workers_N": row}}}}
+    for every input path, data dir and worker count, each row from a fresh loader closed after it; plus,
+    as before, "originals" and "prepared": the first input path with this machine's workers."""
     torch.manual_seed(seed)
     base = models.build_model(variant, pretrained=False, image_size=image_size)
     rows: dict[str, dict] = {}
@@ -393,18 +464,28 @@ def measure_variant(variant: str, names: Sequence[str], loaders: dict, images_cp
         say(f"model only, {variant} {name}: " + (f"{row['images_per_s']:.0f} images/s (warm-up {row['warmup_s']:.0f} s)"
                                                  if "error" not in row else row["error"]))
         del trainer
-    e2e = None
-    if best is not None:
-        rate, name, best_trainer = best
-        e2e = {"config": name, "model_only_images_per_s": rate}
-        for dir_name, loader in loaders.items():
-            with backend_flags(dev, CONFIGS[name]):
-                r = time_loader(loader, dev, skip_batches(workers), best_trainer)
-            r["vs_model_only"] = round(r["images_per_s"] / rate, 3)
-            r["keeps_up"] = r["vs_model_only"] >= KEEPS_UP
-            e2e[dir_name] = r
-            say(f"end to end, {variant} {name}, {dir_name}: {r['images_per_s']:.0f} images/s "
-                f"({r['vs_model_only']:.2f} of model only)")
+    if best is None:
+        return rows, None
+    rate, name, best_trainer = best
+    by_path: dict[str, dict] = {}
+    for path, make_input in paths.items():
+        by_path[path] = {dir_name: {} for dir_name in dirs}
+        for dir_name, root in dirs.items():
+            for w in worker_counts:
+                with backend_flags(dev, CONFIGS[name]):
+                    r = run_input(make_input, root, image_size, len(images_cpu), w, loader_batches, seed, dev,
+                                  best_trainer)
+                if "images_per_s" in r:
+                    r["vs_model_only"] = round(r["images_per_s"] / rate, 3)
+                    r["keeps_up"] = r["vs_model_only"] >= KEEPS_UP
+                by_path[path][dir_name][f"workers_{w}"] = r
+                say(f"end to end, {variant} {name}, {path}, {dir_name}, {w} workers: {describe_run(r)}"
+                    + (f" ({r['vs_model_only']:.2f} of model only)" if "vs_model_only" in r else ""))
+    e2e: dict = {"config": name, "model_only_images_per_s": rate}
+    if by_path:  # the earlier layout: the first input path with this machine's workers
+        first = next(iter(by_path.values()))
+        e2e.update({dir_name: runs[f"workers_{worker_counts[0]}"] for dir_name, runs in first.items()})
+    e2e["input_paths"] = by_path
     return rows, e2e
 
 
@@ -412,27 +493,34 @@ def bench_gpu(device: str | None = None, variants: Sequence[str] | None = None, 
               batch_size: int = 64, steps: int = 20, compile: bool = False, workers: int | None = None,
               n: int = 512, warmup: int = 5, loader_batches: int | None = None, colab_workers: int = 2,
               seed: int = 0, progress: bool = False, min_seconds: float | None = None,
-              input_path: str = "cpu_workers") -> dict:
+              input_path: str | Sequence[str] | None = None) -> dict:
     """Model-only, loader-only and end-to-end images/s, and nvJPEG decoding, in one run (module doc).
 
     device: "cuda" (default; NoCuda without one) or "cpu" for a tiny smoke run (no fp16 or compile
     configs, no nvJPEG). n: generated originals. loader_batches: timed batches per loader run
     (default max(8, 2 x steps); at least 8 per worker). min_seconds: model-only timing repeats the
     `steps` until this long (default 1 s on CUDA, 0 on CPU). workers: loader workers (default: cores - 1, at
-    most 16). input_path: a key of INPUT_PATHS, what feeds loader only and end to end. progress: one line
-    per measurement on stderr (a long run shows where it is).
+    most 16); loader only and end to end also run with `colab_workers`. input_path: one key of INPUT_PATHS
+    or several, what feeds loader only and end to end (default: all; gpu_decode is skipped, with the
+    reason, on a CUDA device whose torchvision cannot decode there). progress: one line per measurement
+    on stderr (a long run shows where it is).
     """
     if device is None or torch.device(device).type == "cuda":
         if not torch.cuda.is_available():
             raise NoCuda("bench gpu: no CUDA GPU here (torch.cuda.is_available() is False); run it on a GPU "
                          "machine, or pass --device cpu for a tiny smoke run")
-    if input_path not in INPUT_PATHS:
-        raise ValueError(f"input path {input_path!r}: choose one of {', '.join(INPUT_PATHS)}")
+    wanted = list(INPUT_PATHS) if input_path is None else [input_path] if isinstance(input_path, str) \
+        else list(dict.fromkeys(input_path))
+    unknown = [p for p in wanted if p not in INPUT_PATHS]
+    if unknown or not wanted:
+        raise ValueError(f"input path {', '.join(map(repr, unknown)) or '(none)'}: "
+                         f"choose from {', '.join(INPUT_PATHS)}")
     dev = torch.device(device or "cuda")
     say = (lambda text: print(f"bench gpu: {text}", file=sys.stderr, flush=True)) if progress else (lambda _: None)
     info = machine(dev)
     variants = list(variants or models.variant_names())
     workers = default_workers() if workers is None else workers
+    worker_counts = tuple(dict.fromkeys((workers, colab_workers)))
     loader_batches = loader_batches or max(8, 2 * steps)
     min_seconds = (1.0 if dev.type == "cuda" else 0.0) if min_seconds is None else min_seconds
     names = [c for c in CONFIGS if compile or not CONFIGS[c].compile]
@@ -442,6 +530,10 @@ def bench_gpu(device: str | None = None, variants: Sequence[str] | None = None, 
     elif not torch.cuda.is_bf16_supported():
         skipped = {c: "this GPU has no bf16" for c in names if CONFIGS[c].amp_dtype == torch.bfloat16}
     names = [c for c in names if c not in skipped]
+    skipped_paths = {p: why for p in wanted if (why := input_path_unavailable(p, dev))}
+    paths = {p: INPUT_PATHS[p] for p in wanted if p not in skipped_paths}
+    for p, why in skipped_paths.items():
+        say(f"input path {p} skipped: {why}")
 
     with tempfile.TemporaryDirectory(prefix="wikiart-bench-gpu-") as tmp, warnings.catch_warnings():
         # torch.compile notes once per compilation that it traces through data.normalize's lru_cache
@@ -449,36 +541,44 @@ def bench_gpu(device: str | None = None, variants: Sequence[str] | None = None, 
         warnings.filterwarnings("ignore", message="Dynamo detected a call to a `functools.lru_cache`")
         gen_workers = max(1, min(16, os.cpu_count() or 1)) if dev.type == "cuda" else 1
         dirs, data_info = make_data(Path(tmp), n, seed, gen_workers, say)
-        loader_only, loaders = measure_loader_only(dirs, INPUT_PATHS[input_path], image_size, batch_size, workers,
-                                                   colab_workers, loader_batches, seed, dev, say)
+        loader_only = measure_loader_only(dirs, paths, image_size, batch_size, worker_counts, loader_batches, seed,
+                                          dev, say)
         model_only: dict[str, dict] = {}
         end_to_end: dict[str, dict] = {}
         images_cpu, targets_cpu = synthetic_batch(batch_size, image_size, seed)
         for variant in variants:
-            model_only[variant], e2e = measure_variant(variant, names, loaders, images_cpu, targets_cpu, dev, warmup,
-                                                       steps, min_seconds, workers, seed, image_size, say)
+            model_only[variant], e2e = measure_variant(variant, names, dirs, paths, images_cpu, targets_cpu, dev,
+                                                       warmup, steps, min_seconds, worker_counts, loader_batches,
+                                                       seed, image_size, say)
             if e2e is not None:
                 end_to_end[variant] = e2e
             free_memory(dev)  # nothing of this variant stays allocated into the next one's memory peaks
             torch._dynamo.reset()
-        loaders = None  # their workers exit
         if dev.type == "cuda":
-            paths = [dirs["originals"] / rel for rel in index.read_metadata(dirs["originals"])["path"]]
-            gpu_decode = time_gpu_decode(paths, dev, image_size, batch_size)
+            files = [dirs["originals"] / rel for rel in index.read_metadata(dirs["originals"])["path"]]
+            gpu_decode = time_gpu_decode(files, dev, image_size, batch_size)
             say(f"GPU JPEG decoding: {gpu_decode}")
         else:
             gpu_decode = {"skipped": "needs CUDA (nvJPEG)"}
 
+    first = next(iter(paths), None)
     settings = {"device": str(dev), "variants": variants, "image_size": image_size, "batch_size": batch_size,
                 "warmup_steps": warmup, "timed_steps": steps, "min_timed_seconds": min_seconds,
                 "configs": names, "skipped_configs": skipped, "compile": compile, "workers": workers,
                 "colab_workers": colab_workers,
-                "loader_timed_batches": {f"workers_{w}": timed_batches(w, loader_batches)
-                                         for w in dict.fromkeys((workers, colab_workers))},
-                "pretrained": False, "seed": seed, "input_path": input_path}
+                "loader_timed_batches": {f"workers_{w}": timed_batches(w, loader_batches) for w in worker_counts},
+                "pretrained": False, "seed": seed, "input_path": first, "input_paths": list(paths),
+                "skipped_input_paths": skipped_paths,
+                "cpu_jpeg_decoder": "simplejpeg" if wimages.simplejpeg is not None else "Pillow"}
+    legacy_loader_only = loader_only.get(first, {})
     return {"bench": "gpu", "command": None, "machine": common.finish(info), "settings": {**settings, **NOTES},
-            "data": data_info, "model_only": model_only, "loader_only": loader_only, "end_to_end": end_to_end,
-            "loader_vs_fastest_model": loader_vs_fastest(model_only, loader_only), "gpu_decode": gpu_decode}
+            "data": data_info, "model_only": model_only, "loader_only": legacy_loader_only,
+            "loader_only_by_path": loader_only, "end_to_end": end_to_end,
+            "e2e_2workers_vs_model_only": e2e_vs_model_only(end_to_end, colab_workers),
+            "loader_vs_fastest_model": loader_vs_fastest(model_only, legacy_loader_only),
+            "loader_vs_fastest_model_by_path": {path: loader_vs_fastest(model_only, runs)
+                                                for path, runs in loader_only.items()},
+            "gpu_decode": gpu_decode}
 
 
 NOTES = {  # what the settings of every run say about how it measures
@@ -486,25 +586,51 @@ NOTES = {  # what the settings of every run say about how it measures
             "losses.build_criterion, zero_grad(set_to_none=True), clip_grad_norm 1.0, GradScaler for fp16",
     "precision_flags": "fp32 configs: torch defaults, as train --no-amp; AMP configs: cudnn.benchmark and TF32 on, "
                        "as runtime.precision",
-    "loader": "data.make_loader: train transform, reshuffled sampler, pin_memory (CUDA), persistent workers, "
-              "prefetch 4; batches copied by engine.to_device (non_blocking, channels_last on CUDA)",
+    "loader": "cpu_workers: data.make_loader (decode + train transform in the workers), reshuffled sampler, "
+              "pin_memory (CUDA), persistent workers, prefetch 4; batches copied by engine.to_device (non_blocking, "
+              "channels_last on CUDA). gpu_decode: gpu_input.make_gpu_loader (workers read bytes; nvJPEG batch "
+              "decoding and per-sample RandomResizedCrop/flip/jitter on the device, in the main process). "
+              "Every loader is closed (workers exit) before the next is built",
+    "end_to_end": "each variant's fastest AMP config (model only) trained on batches of every input path x data "
+                  "dir x worker count (this machine's and colab_workers), a fresh loader per run",
+    "e2e_2workers_vs_model_only": "{variant: {input path: {data dir: end-to-end images/s with colab_workers "
+                                  "workers / model-only images/s of the same config}}, best: the best ratio "
+                                  "over input paths on the prepared dir, best_input_path, target_met: "
+                                  "best >= keeps_up_threshold}",
     "timing": "wall clock between torch.cuda.synchronize() calls, after warm-up; loader runs skip the first "
               "workers+1 batches and time at least 8 per worker",
     "keeps_up_threshold": KEEPS_UP,
 }
 
 
+def e2e_vs_model_only(end_to_end: dict, workers: int, best_dir: str = "prepared") -> dict:
+    """{variant: {input path: {data dir: ratio}, "best", "best_input_path", "target_met"}}: end-to-end
+    images/s with `workers` workers over the variant's model-only images/s at the config end to end ran
+    with (None for a failed run); best = the highest ratio over input paths on `best_dir`."""
+    out = {}
+    for variant, e in end_to_end.items():
+        entry: dict = {}
+        for path, by_dir in e.get("input_paths", {}).items():
+            entry[path] = {d: runs.get(f"workers_{workers}", {}).get("vs_model_only") for d, runs in by_dir.items()}
+        on_best_dir = {p: r[best_dir] for p, r in entry.items() if r.get(best_dir) is not None}
+        best_path = max(on_best_dir, key=on_best_dir.get, default=None)
+        best = on_best_dir.get(best_path)
+        entry.update(best=best, best_input_path=best_path, target_met=best is not None and best >= KEEPS_UP)
+        out[variant] = entry
+    return out
+
+
 def loader_vs_fastest(model_only: dict, loader_only: dict) -> dict:
-    """Each loader-only rate over each variant's fastest model-only rate."""
+    """Each loader-only rate over each variant's fastest model-only rate (failed runs left out)."""
     fastest = {v: max((r["images_per_s"] for r in rows.values() if "images_per_s" in r), default=None)
                for v, rows in model_only.items()}
     return {v: {f"{d}_workers_{w['workers']}": round(w["images_per_s"] / top, 3)
-                for d, runs in loader_only.items() for w in runs.values()}
+                for d, runs in loader_only.items() for w in runs.values() if "images_per_s" in w}
             for v, top in fastest.items() if top}
 
 
 def format_gpu(result: dict) -> str:
-    """The result as tables: model only, loader only, end to end, nvJPEG."""
+    """The result as tables: model only, loader only, end to end, the 2-worker summary, nvJPEG."""
     m, s, d = result["machine"], result["settings"], result["data"]
     names = s["configs"]
     where = (f"{m.get('gpu')}, CUDA {m.get('cuda')}, cuDNN {m.get('cudnn')}" if m.get("gpu") and s["device"] != "cpu"
@@ -517,6 +643,8 @@ def format_gpu(result: dict) -> str:
              f"{s['precision_flags']}"]
     if s["skipped_configs"]:
         lines.append("  skipped: " + "; ".join(f"{c} ({why})" for c, why in s["skipped_configs"].items()))
+    for path, why in s.get("skipped_input_paths", {}).items():
+        lines.append(f"  input path {path} skipped: {why}")
     lines += ["", "model only (synthetic uint8 batches on the device): train-step images/s [peak GB this config]",
               f"{'variant':<23}" + "".join(f"{c:>18}" for c in names)]
     for variant, rows in result["model_only"].items():
@@ -538,25 +666,7 @@ def format_gpu(result: dict) -> str:
     if compiled:
         lines.append("  torch.compile warm-up (compilation + steps), s: "
                      + ", ".join(f"{v} {sec:.0f}" for v, sec in compiled))
-
-    o, p = d["originals"], d["prepared"]
-    labels_ = {"originals": f"originals ({o['size'].split(' ')[0]}, {o['mean_kb']:.0f} KB)",
-               "prepared": f"prepared (256 px, {p['mean_kb']:.0f} KB)"}
-    runs = list(next(iter(result["loader_only"].values())))
-    path = s.get("input_path", "cpu_workers")
-    lines += ["", f"loader only ({path}: train transform, pinned, non_blocking copies to {s['device']}): images/s; "
-                  f"{o['images']} files generated in {o['generate_s']:.0f} s, prepared in {p['prepare_s']:.0f} s",
-              f"{'data':<32}" + "".join(f"{r.replace('workers_', '') + ' workers':>14}" for r in runs)]
-    for name, by_workers in result["loader_only"].items():
-        lines.append(f"{labels_[name]:<32}" + "".join(f"{by_workers[r]['images_per_s']:>14.0f}" for r in runs))
-
-    lines += ["", f"end to end (real steps fed by the {s['workers']}-worker loader): images/s (/ model only; "
-                  f"keeps up if >= {s['keeps_up_threshold']})",
-              f"{'variant':<23}{'config':>17}{'model only':>12}{'originals':>24}{'prepared':>24}"]
-    for variant, e in result["end_to_end"].items():
-        cells = "".join(f"{e[k]['images_per_s']:>.0f} ({e[k]['vs_model_only']:.2f} "
-                        f"{'yes' if e[k]['keeps_up'] else 'no'})".rjust(24) for k in ("originals", "prepared"))
-        lines.append(f"{variant:<23}{e['config']:>17}{e['model_only_images_per_s']:>12.0f}{cells}")
+    lines += [""] + format_loader_only(result) + [""] + format_end_to_end(result) + [""] + format_2workers(result)
 
     g = result["gpu_decode"]
     lines.append("")
@@ -570,6 +680,86 @@ def format_gpu(result: dict) -> str:
     return "\n".join(lines)
 
 
+def worker_labels(result: dict) -> list[str]:
+    s = result["settings"]
+    return [f"workers_{w}" for w in dict.fromkeys((s["workers"], s["colab_workers"]))]
+
+
+def rate_cell(row: dict | None, ratio: bool = False) -> str:
+    if not row:
+        return "-"
+    if "images_per_s" not in row:
+        return "failed"
+    return f"{row['images_per_s']:.0f}" + (f" ({row['vs_model_only']:.2f})" if ratio else "")
+
+
+def run_errors(where: str, runs: dict) -> list[str]:
+    return [f"  {where}, {w.replace('workers_', '')} workers failed: {r['error']}" for w, r in runs.items()
+            if "error" in r]
+
+
+def format_loader_only(result: dict) -> list[str]:
+    s, d = result["settings"], result["data"]
+    o, p = d["originals"], d["prepared"]
+    labels_ = {"originals": f"originals ({o['size'].split(' ')[0]}, {o['mean_kb']:.0f} KB)",
+               "prepared": f"prepared (256 px, {p['mean_kb']:.0f} KB)"}
+    by_path = result.get("loader_only_by_path") or {s.get("input_path") or "cpu_workers": result["loader_only"]}
+    runs = worker_labels(result)
+    lines = [f"loader only: images/s delivered to {s['device']} (cpu_workers: decode + train transform in the "
+             f"workers, pinned, non_blocking copies; gpu_decode: workers read bytes, nvJPEG + augmentation on the "
+             f"device); {o['images']} files generated in {o['generate_s']:.0f} s, prepared in {p['prepare_s']:.0f} s "
+             f"(CPU JPEG decoder: {s.get('cpu_jpeg_decoder', '?')})",
+             f"{'input path':<13}{'data':<32}" + "".join(f"{r.replace('workers_', '') + ' workers':>14}" for r in runs)]
+    errors = []
+    for path, by_dir in by_path.items():
+        for name, by_workers in by_dir.items():
+            cells = "".join(f"{rate_cell(by_workers.get(r)):>14}" for r in runs)
+            lines.append(f"{path:<13}{labels_[name]:<32}{cells}")
+            errors += run_errors(f"{path}, {name}", by_workers)
+    if not by_path:
+        lines.append("  (no input path measured)")
+    return lines + errors
+
+
+def format_end_to_end(result: dict) -> list[str]:
+    s = result["settings"]
+    runs = worker_labels(result)
+    columns = [(d, r) for d in ("originals", "prepared") for r in runs]
+    lines = [f"end to end (real steps of each variant's fastest AMP config fed by each input path): images/s "
+             f"(/ model only; keeps up if >= {s['keeps_up_threshold']})",
+             f"{'variant':<23}{'config':>16}{'model only':>11}  {'input path':<12}"
+             + "".join(f"{d + ' ' + r.replace('workers_', '') + 'w':>17}" for d, r in columns)]
+    errors = []
+    for variant, e in result["end_to_end"].items():
+        by_path = e.get("input_paths") or {s.get("input_path") or "cpu_workers":
+                                           {d: {runs[0]: e[d]} for d in ("originals", "prepared") if d in e}}
+        for i, (path, by_dir) in enumerate(by_path.items()):
+            head = (f"{variant:<23}{e['config']:>16}{e['model_only_images_per_s']:>11.0f}" if i == 0
+                    else " " * 50)
+            lines.append(f"{head}  {path:<12}"
+                         + "".join(f"{rate_cell(by_dir.get(dd, {}).get(r), ratio=True):>17}" for dd, r in columns))
+            for dd, by_workers in by_dir.items():
+                errors += run_errors(f"{variant}, {path}, {dd}", by_workers)
+    return lines + errors
+
+
+def format_2workers(result: dict) -> list[str]:
+    s = result["settings"]
+    summary = result.get("e2e_2workers_vs_model_only", {})
+    paths = s.get("input_paths") or []
+    columns = [(p, d) for p in paths for d in ("originals", "prepared")]
+    lines = [f"with {s['colab_workers']} workers (a Colab-class machine): end to end / model only; target: the best "
+             f"input path >= {s['keeps_up_threshold']} on prepared files",
+             f"{'variant':<23}" + "".join(f"{p + ' ' + d:>23}" for p, d in columns) + f"{'best':>7}  {'path':<12}met"]
+    for variant, entry in summary.items():
+        cells = "".join(f"{'-' if entry.get(p, {}).get(d) is None else format(entry[p][d], '.2f'):>23}"
+                        for p, d in columns)
+        best = "-" if entry["best"] is None else f"{entry['best']:.2f}"
+        lines.append(f"{variant:<23}{cells}{best:>7}  {entry['best_input_path'] or '-':<12}"
+                     f"{'yes' if entry['target_met'] else 'no'}")
+    return lines
+
+
 # ----------------------------------------------------------------------------------------------------
 # Command line
 
@@ -581,13 +771,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--steps", type=int, default=20, help="timed train steps per config (after the warm-up)")
     p.add_argument("--warmup", type=int, default=5, help="untimed warm-up steps per config")
+    p.add_argument("--min-seconds", type=float, default=None,
+                   help="model only repeats --steps until this long (default: 1 on CUDA, 0 on CPU)")
     p.add_argument("--compile", action="store_true", help="also time bf16_cl_compile (torch.compile)")
-    p.add_argument("--workers", type=int, default=None, help="loader workers (default: cores - 1, at most 16)")
+    p.add_argument("--workers", type=int, default=None, help="loader workers (default: cores - 1, at most 16); "
+                                                             "loader only and end to end also run with 2")
     p.add_argument("--n", type=int, default=512, help="original JPEGs to generate")
     p.add_argument("--loader-batches", type=int, default=None, help="timed batches per loader run (default: "
                                                                     "max(8, 2 x steps); at least 8 per worker)")
-    p.add_argument("--input-path", default="cpu_workers", choices=list(INPUT_PATHS),
-                   help="what feeds loader only and end to end (default: cpu_workers, the DataLoader)")
+    p.add_argument("--input-path", nargs="+", default=None, choices=list(INPUT_PATHS), metavar="PATH",
+                   help=f"what feeds loader only and end to end: one or more of {', '.join(INPUT_PATHS)} "
+                        f"(default: all; cpu_workers = decode + augment in DataLoader workers, gpu_decode = "
+                        f"workers read bytes, nvJPEG + augmentation on the GPU)")
     common.add_common_arguments(p, threads=False)
     return p
 
@@ -599,7 +794,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = bench_gpu(args.device, args.variants, args.image_size, args.batch_size, args.steps, args.compile,
                            args.workers, args.n, args.warmup, args.loader_batches, seed=args.seed, progress=True,
-                           input_path=args.input_path)
+                           min_seconds=args.min_seconds, input_path=args.input_path)
     except NoCuda as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
