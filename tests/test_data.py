@@ -166,7 +166,8 @@ def test_loader_without_workers_is_seeded(sample_dir):
 
 def test_train_transform_takes_the_recipe():
     steps = [type(t).__name__ for t in data.train_transform(64).transforms]
-    assert steps == ["PILToTensor", "RandomResizedCrop", "RandomHorizontalFlip", "ColorJitter"]
-    plain = data.train_transform(64, crop_scale=0.8, color_jitter=0.0)
-    assert "ColorJitter" not in [type(t).__name__ for t in plain.transforms]
-    assert plain.transforms[1].scale == (0.8, 1.0)
+    assert steps == ["PILToTensor", "RandomResizedCrop", "RandomHorizontalFlip"]  # no jitter by default
+    assert data.train_transform(64).transforms[1].scale == (0.5, 1.0)
+    jittered = data.train_transform(64, crop_scale=0.8, color_jitter=0.1)
+    assert "ColorJitter" in [type(t).__name__ for t in jittered.transforms]
+    assert jittered.transforms[1].scale == (0.8, 1.0)

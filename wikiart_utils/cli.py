@@ -130,9 +130,9 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
                    help="train only the LSTM and heads (for the first EPOCHS epochs if given)")
     p.add_argument("--cached-features", action="store_true",
                    help="with --freeze-backbone: cache the backbone's tokens once per split, train the head on them")
-    p.add_argument("--crop-scale", type=float, default=0.35, help="training crops keep this share of a painting or more")
-    p.add_argument("--color-jitter", type=float, default=0.1, help="brightness/contrast jitter (0 = off)")
-    p.add_argument("--grad-clip", type=float, default=1.0, help="clip the gradient norm (0 = off)")
+    p.add_argument("--crop-scale", type=float, default=0.5, help="training crops keep this share of a painting or more")
+    p.add_argument("--color-jitter", type=float, default=0.0, help="brightness/contrast jitter (default 0: none)")
+    p.add_argument("--grad-clip", type=float, default=0.0, help="clip the gradient norm (default 0: off)")
     p.add_argument("--label-smoothing", type=float, default=0.0)
     p.add_argument("--class-weights", action="store_true", help="effective-number class weights in the loss")
     p.add_argument("--logit-adjust", type=float, default=0.0, metavar="TAU", help="logit-adjusted loss (0 = off)")

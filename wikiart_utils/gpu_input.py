@@ -315,9 +315,9 @@ class GpuTrainTransform:
     brightness/contrast jitter; one channels_last uint8 batch [B, 3, S, S] out. Every random parameter
     comes from the `generator` passed in (the global CPU one if None), so a seed replays an epoch."""
 
-    def __init__(self, image_size: int, scale: tuple[float, float] = (0.35, 1.0),
+    def __init__(self, image_size: int, scale: tuple[float, float] = (data.CROP_SCALE, 1.0),
                  ratio: tuple[float, float] = (3 / 4, 4 / 3), flip: bool = True,
-                 jitter: tuple[float, float] | None = (0.1, 0.1)):
+                 jitter: tuple[float, float] | None = (data.COLOR_JITTER, data.COLOR_JITTER)):
         self.image_size, self.scale, self.ratio, self.flip = image_size, scale, ratio, flip
         self.jitter = jitter if jitter and any(jitter) else None
 
