@@ -374,10 +374,7 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
     net, evaluator = wrap_for_steps(feeds.net, ddp, compile, dev, state.epoch < args["freeze_epochs"])
     distributed.barrier(ddp)  # every rank has read last.pt before rank 0 may rewrite it
 
-    say(f"training {variant} on {dev} ({'pretrained' if pretrained else 'from scratch'}, {image_size} px, "
-        f"{len(feeds.train_targets)} train images{' as cached backbone tokens' if cached_features else ''}, "
-        f"{steps_per_epoch} steps/epoch{', ' + str(amp_dtype).removeprefix('torch.') if amp_dtype else ''}"
-        f"{f', DDP over {ddp.world_size} processes of batch {batch_size}' if ddp else ''})")
+    say(run_banner(args, dev, len(feeds.train_targets), steps_per_epoch, amp_dtype, ddp))
     if state.stopped or state.epoch >= epochs:
         say(f"{out / 'last.pt'} already holds {state.epoch} epochs{' (stopped early)' if state.stopped else ''}: "
             f"nothing to do (raise --epochs to train longer)")
@@ -392,10 +389,7 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
         train_loss = distributed.mean_over_ranks(stats["train_loss"], stats["steps"], ddp)
         distributed.broadcast_buffers(model, ddp)  # validate rank 0's model (the one it saves) everywhere
         scores = engine.evaluate(evaluator, feeds.val_loader, dev, amp_dtype, ddp, limit_batches)
-        lrs = {g["name"]: g["lr"] for g in optimizer.param_groups}
-        row = {"epoch": epoch + 1, "train_loss": train_loss, **scores, "lr": lrs.get("head", args["lr"]),
-               "backbone_lr": lrs.get("backbone", 0.0), "frozen_backbone": epoch < args["freeze_epochs"],
-               "seconds": round(time.time() - t0, 2)}
+        row = history_row(epoch, train_loss, scores, optimizer, args, time.time() - t0)
         improved = state.record(row, patience, epochs)
         if main:
             save_run(out, model, state, args, improved, optimizer, scheduler, scaler)
@@ -406,6 +400,24 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
     return TrainResult(out=out, best_epoch=state.best["epoch"], best_score=state.best["score"],
                        best_metrics=state.best["metrics"], epochs_done=len(state.history), stopped_early=state.stopped,
                        history=state.history)
+
+
+def run_banner(args: dict, dev: torch.device, n_train: int, steps_per_epoch: int, amp_dtype, ddp) -> str:
+    """The run's first line: what trains, where, on how much, in which precision."""
+    regime = "pretrained" if args["pretrained"] else "from scratch"
+    cached = " as cached backbone tokens" if args["cached_features"] else ""
+    precision = ", " + str(amp_dtype).removeprefix("torch.") if amp_dtype else ""
+    spread = f", DDP over {ddp.world_size} processes of batch {args['batch_size']}" if ddp else ""
+    return (f"training {args['variant']} on {dev} ({regime}, {args['image_size']} px, {n_train} train images"
+            f"{cached}, {steps_per_epoch} steps/epoch{precision}{spread})")
+
+
+def history_row(epoch: int, train_loss: float, scores: dict, optimizer, args: dict, seconds: float) -> dict:
+    """One line of history.csv: the epoch's losses, validation scores, learning rates and time."""
+    lrs = {g["name"]: g["lr"] for g in optimizer.param_groups}
+    return {"epoch": epoch + 1, "train_loss": train_loss, **scores, "lr": lrs.get("head", args["lr"]),
+            "backbone_lr": lrs.get("backbone", 0.0), "frozen_backbone": epoch < args["freeze_epochs"],
+            "seconds": round(seconds, 2)}
 
 
 def save_run(out: Path, model: models.MultitaskNet, state: Progress, args: dict, improved: bool,
