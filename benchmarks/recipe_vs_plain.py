@@ -12,7 +12,10 @@ test split of `--data` with 95% bootstrap intervals:
   (lr 2e-3, wd 0.05), OneCycleLR, RandomResizedCrop(scale 0.5-1) + horizontal flip, cross entropy, the
   last epoch's weights; test images resized to the image size.
 * **course**: `wikiart_utils.train.train(variant=...)` with its defaults (three tasks, masked loss,
-  best epoch on validation), then `wikiart_utils.evaluate.evaluate_checkpoint` on the test split.
+  best epoch on validation), then `wikiart_utils.evaluate.evaluate_checkpoint` on the test split;
+* **course, style only** (`--style-only`): the same recipe and code with the artist and genre losses
+  weighted 0 (`task_weights`), the plain loop's task: it separates what the recipe does from what
+  sharing the network with two other tasks costs the style head.
 
 `--course-arg key=value` (repeatable) overrides one argument of `train.train`, to measure a change of recipe.
 """
@@ -100,6 +103,16 @@ def style_scores(y: np.ndarray, probs: np.ndarray, train_counts: np.ndarray) -> 
     return {k: m[k] for k in SCORES}
 
 
+def course_side(data: Path, variant: str, out: Path, resume: bool, common: dict, overrides: dict) -> dict:
+    """Train (or resume) the course's run and score it on the whole test split."""
+    start = time.time()
+    run = train.train(data, variant, out, resume=resume, overwrite=not resume, **common, **overrides)
+    scored, _ = evaluate.evaluate_checkpoint(data, run.best_path, split="test", workers=common["workers"])
+    return {"style": {k: scored["style"][k] for k in SCORES}, "best_epoch": run.best_epoch,
+            "genre": {k: scored["genre"].get(k) for k in SCORES}, "artist": {k: scored["artist"].get(k) for k in SCORES},
+            "checkpoint": str(out), "seconds": round(time.time() - start)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="dataset directory (metadata.csv with splits)")
@@ -113,7 +126,11 @@ def main() -> None:
     parser.add_argument("--course-arg", action="append", default=[], metavar="KEY=VALUE",
                         help="override one train.train argument (Python literal), e.g. label_smoothing=0.1")
     parser.add_argument("--skip-plain", action="store_true", help="run the course side only (recipe ablations)")
+    parser.add_argument("--style-only", action="store_true",
+                        help="also train the course's recipe on style alone (artist and genre weighted 0)")
     parser.add_argument("--work", type=Path, default=Path("benchmarks/out/recipe"), help="checkpoints go here")
+    parser.add_argument("--course-out", type=Path, default=None,
+                        help="the course run's checkpoint directory (default: under --work); resumed if it holds one")
     parser.add_argument("--save", type=Path, default=None, help="write the JSON result here")
     args = parser.parse_args()
 
@@ -129,16 +146,16 @@ def main() -> None:
               "test_images": len(test_rows), "epochs": args.epochs, "image_size": args.image_size,
               "batch_size": args.batch_size, "seed": args.seed, "variant": args.variant,
               "course_overrides": overrides, "pretrained": False}
-    start = time.time()
-    run = train.train(args.data, args.variant, args.work / f"course-{args.variant}-{tag}", epochs=args.epochs,
-                      image_size=args.image_size, batch_size=args.batch_size, pretrained=False, seed=args.seed,
-                      workers=args.workers, train_limit=args.train_limit, overwrite=True, progress=False,
-                      **overrides)
-    scored, _ = evaluate.evaluate_checkpoint(args.data, run.best_path, split="test", workers=args.workers)
-    result["course"] = {"style": {k: scored["style"][k] for k in SCORES}, "best_epoch": run.best_epoch,
-                        "genre": {k: scored["genre"].get(k) for k in SCORES},
-                        "artist": {k: scored["artist"].get(k) for k in SCORES}, "seconds": round(time.time() - start)}
+    common = dict(epochs=args.epochs, image_size=args.image_size, batch_size=args.batch_size, pretrained=False,
+                  seed=args.seed, workers=args.workers, train_limit=args.train_limit, progress=False)
+    out = args.course_out or args.work / f"course-{args.variant}-{tag}"
+    result["course"] = course_side(args.data, args.variant, out, args.course_out is not None, common, overrides)
     print("course:", json.dumps(result["course"]), flush=True)
+    if args.style_only:
+        style_only = {**overrides, "task_weights": {"artist": 0.0, "genre": 0.0, "style": 1.0}}
+        result["course_style_only"] = course_side(args.data, args.variant, args.work / f"course-{args.variant}-style-only",
+                                                  False, common, style_only)
+        print("course, style only:", json.dumps(result["course_style_only"]), flush=True)
     if not args.skip_plain:
         start = time.time()
         y, probs = plain_loop(args.data, train_rows, test_rows, args.epochs, args.image_size, args.batch_size,
@@ -146,10 +163,10 @@ def main() -> None:
         result["plain"] = {"style": metrics.to_jsonable(style_scores(y, probs, counts)),
                            "seconds": round(time.time() - start)}
         print("plain: ", json.dumps(result["plain"]), flush=True)
-    for side in ("course", "plain"):
+    for side in ("course", "course_style_only", "plain"):
         if side in result:
             s = result[side]["style"]
-            print(f"{side:>7}: style top-1 {s['top1']:.3f} [{s['top1_ci'][0]:.3f}, {s['top1_ci'][1]:.3f}]  "
+            print(f"{side:>17}: style top-1 {s['top1']:.3f} [{s['top1_ci'][0]:.3f}, {s['top1_ci'][1]:.3f}]  "
                   f"macro-F1 {s['macro_f1']:.3f}  (n = {s['n']}, majority baseline {s['majority_baseline']:.3f})")
     if args.save:
         args.save.parent.mkdir(parents=True, exist_ok=True)
