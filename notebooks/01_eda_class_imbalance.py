@@ -44,12 +44,12 @@ if "google.colab" in sys.modules:
     os.chdir(f"{PROJECT_DIR}/notebooks")
 
 # %% [markdown]
-# **Parameters** (papermill can override them): `DATA_DIR=None` runs on the embedded sample.
+# **Parameters** (papermill can override them): `DATA_DIR=None` runs on the embedded real sample,
+# `data/real-sample/`: 2,426 real WikiArt paintings by painters who died by 1926 (public domain).
 
 # %% tags=["parameters"]
-DATA_DIR = None      # a dataset directory with metadata.csv; None = the embedded synthetic sample
+DATA_DIR = None      # a dataset directory with metadata.csv; None = the embedded real sample; "synthetic"
 PROFILE = "sample"   # "sample" (CPU, minutes) or "full" (real WikiArt)
-SAMPLE_N, SAMPLE_SIZE = 2000, 96
 FIGURES = "../figures"
 
 # %% tags=["injected-parameters"]
@@ -67,15 +67,17 @@ from wikiart_utils import data, eda, index, plots
 
 pd.set_option("display.width", 140)
 Path(FIGURES).mkdir(exist_ok=True)
-root = data.dataset_dir(DATA_DIR, SAMPLE_N, SAMPLE_SIZE)
+root = data.dataset_dir(DATA_DIR)
 
 # %% [markdown]
 # ## The dataset directory
 #
-# Whatever the source — the ArtGAN `wikiart.zip`, the Hugging Face stream, or the synthetic sample — a
+# Whatever the source — the ArtGAN `wikiart.zip`, the Hugging Face stream, or this course's real sample — a
 # dataset is a folder `<Style>/<artist-slug>_<title>.jpg` plus a `metadata.csv` with one row per usable
-# image. An empty `artist` or `genre` means *unknown*. `painter` keeps every slug, so we can still count
-# the less represented painters.
+# image, written by `python -m wikiart_utils index`. An empty `artist` or `genre` means *unknown*.
+# `painter` keeps every slug, so we can still count the less represented painters. The file names are
+# wikiart.zip's own, mangled accents included (`joaquΓö£╨│Γö¼╨╜n-sorolla_…`): `index` repairs them
+# (`labels.name_key`) before joining the ArtGAN label files, and counts any file it cannot join.
 
 # %%
 meta = index.read_metadata(root)
@@ -83,11 +85,23 @@ print(f"{len(meta):,} images, columns: {list(meta.columns)}")
 meta[["path", "style", "genre", "artist", "painter", "width", "height", "split"]].head()
 
 # %% [markdown]
+# ## What we are classifying
+#
+# Two paintings of each style in the sample, captioned artist / genre / style (`?` = unknown). The
+# sample's source squashed every painting to a square, so some look stretched.
+
+# %%
+picks = eda.examples(meta, "style", k=2)
+plots.image_grid([wu.images.decode(root / p) for p in picks["path"]], eda.captions(picks), ncols=8,
+                 path=f"{FIGURES}/01_paintings_by_style.png", cell_size=2.0)
+
+# %% [markdown]
 # ## How many labels does each task have?
 #
-# Style is always known (it is the folder). About a fifth of the paintings have no genre, and almost half
-# are by painters outside the 128 with at least 150 paintings in the full WikiArt: for the artist task
-# these are **unknown**, excluded from its loss and its metrics — not folded into some class.
+# Style is always known (it is the folder). One painting in six here has no genre in the ArtGAN files
+# (one in five in the full WikiArt), and about four in ten are by painters outside the 128 with at least
+# 150 paintings in the full WikiArt: for the artist task these are **unknown**, excluded from its loss and
+# its metrics — not folded into some class.
 
 # %%
 eda.unknown_share(meta)
@@ -108,7 +122,8 @@ fig.savefig(f"{FIGURES}/01_long_tail.png", dpi=110, bbox_inches="tight")
 
 # %% [markdown]
 # The same plot for the **full WikiArt** (81,446 paintings, counted from the ArtGAN label files and shipped
-# with the package). The sample draws its labels from exactly these frequencies.
+# with the package). The real sample keeps 8 of the 27 styles: the others (Abstract Expressionism, Pop
+# Art, …) have no painter who died by 1926, so they cannot be shipped; its tail is shorter but as steep.
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(16, 3.8))
@@ -130,8 +145,9 @@ pd.DataFrame({"top artists": here.index[:8], "paintings": here.values[:8],
 # ## Which styles paint which genres?
 #
 # Row-normalised: each row shows what share of a style's (genre-labelled) paintings falls in each genre.
-# Ukiyo-e is mostly genre painting and landscape, Color Field almost only abstract: style and genre are
-# far from independent, one reason a shared (multitask) representation helps.
+# Ukiyo-e is mostly genre painting and landscape, Baroque leans to portraits and religious painting,
+# Impressionism to landscapes: style and genre are far from independent, one reason a shared (multitask)
+# representation helps.
 
 # %%
 plots.cooccurrence_heatmap(meta, "style", "genre", normalize="row",
@@ -139,6 +155,10 @@ plots.cooccurrence_heatmap(meta, "style", "genre", normalize="row",
 
 # %% [markdown]
 # ## Image sizes
+#
+# Every image of the sample is 128 × 128: its source squashed each painting to 224 × 224 and the sample
+# was resized from there. In wikiart.zip sizes vary (a few hundred to several thousand pixels a side), which
+# is why `python -m wikiart_utils prepare` resizes a real dataset once before training.
 
 # %%
 eda.image_sizes(meta)

@@ -39,10 +39,9 @@ if "google.colab" in sys.modules:
     os.chdir(f"{PROJECT_DIR}/notebooks")
 
 # %% tags=["parameters"]
-DATA_DIR = None      # a dataset directory with metadata.csv; None = the embedded synthetic sample
+DATA_DIR = None      # a dataset directory with metadata.csv; None = the embedded real sample; "synthetic"
 PROFILE = "sample"   # "sample" (CPU, minutes) or "full" (real WikiArt)
-SAMPLE_N, SAMPLE_SIZE = 2000, 96
-IMAGE_SIZE = 64      # 224 for the full dataset on a GPU
+IMAGE_SIZE = 96      # 224 for the full dataset on a GPU
 BATCH_SIZE = 32
 WORKERS = 0          # DataLoader worker processes (Colab: 2)
 FIGURES = "../figures"
@@ -57,11 +56,11 @@ from pathlib import Path
 import pandas as pd
 import torch
 import wikiart_utils as wu
-from wikiart_utils import data, eda, index, plots, splits
+from wikiart_utils import data, eda, gpu_input, index, plots, splits
 
 torch.manual_seed(0)
 Path(FIGURES).mkdir(exist_ok=True)
-root = data.dataset_dir(DATA_DIR, SAMPLE_N, SAMPLE_SIZE)
+root = data.dataset_dir(DATA_DIR)
 meta = index.read_metadata(root)
 
 # %% [markdown]
@@ -144,7 +143,8 @@ grid
 # How many images per second does the loader deliver? A GPU trains ResNet-18 at thousands of images per
 # second; on the full dataset, decode the original JPEGs once into a prepared 256-px copy
 # (`python -m wikiart_utils prepare`) and use 2+ workers. The numbers below depend on your machine;
-# `python -m wikiart_utils bench loader` compares the pipelines side by side (`benchmarks/RESULTS.md`).
+# `python benchmarks/bench_loader.py` compares the pipelines side by side on photo-sized JPEGs
+# (`benchmarks/RESULTS.md`).
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -153,18 +153,22 @@ for workers in (0, 2):
     print(f"workers={workers}:", data.measure_throughput(loader, max_batches=10))
 
 # %% [markdown]
-# The sample's small images hide what decoding real paintings costs. `bench.bench_loader` generates a few
-# photo-like 1280x1024 JPEGs (quality 90, ~300 KB, like WikiArt's files) and times, side by side on one
-# core, an older project's loader (full-size decode, then resize of a float tensor) against this Dataset
-# on the originals (DCT-scaled decoding) and on a `prepare --size 256` copy. The full-size run, with the
-# targets it is held to, is in `benchmarks/RESULTS.md`.
+# ## Decoding on the GPU
+#
+# With two CPU cores (Colab) the workers cannot decode and augment JPEGs as fast as a GPU trains. With
+# `--decode gpu` (the default on CUDA) the workers only read each file's bytes; the GPU decodes a whole
+# batch at once (nvJPEG through `torchvision.io.decode_jpeg`) and draws the random crop, flip and jitter
+# per painting there (`gpu_input`). The same functions run on CPU tensors, which is how they are tested —
+# here on this CPU, a batch of the validation split comes out the same shape and type as before:
 
 # %%
-# NBVAL_IGNORE_OUTPUT
-from wikiart_utils import bench
-print(bench.format_loader(bench.bench_loader(n=12, rounds=3)))
+gpu_style = gpu_input.make_gpu_loader(val_set, batch_size=BATCH_SIZE, workers=0, device="cpu")
+images, targets = next(iter(gpu_style))
+print("GPU-path batch:", tuple(images.shape), images.dtype, "| targets:", tuple(targets.shape),
+      "| channels_last:", images.is_contiguous(memory_format=torch.channels_last))
 
 # %% [markdown]
 # **Take-aways.** Splits are grouped by painting and stratified by style; the Dataset keeps unknown labels as
-# `-1`, which the loss ignores; decoding, not the model, is usually the bottleneck on a 2-core machine.
+# `-1`, which the loss ignores; decoding, not the model, is usually the bottleneck on a 2-core machine —
+# on a GPU, move it there.
 # Next: `03_train_resnet18_lstm_patch.ipynb`.

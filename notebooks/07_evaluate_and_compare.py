@@ -43,14 +43,14 @@ if "google.colab" in sys.modules:
     os.chdir(f"{PROJECT_DIR}/notebooks")
 
 # %% tags=["parameters"]
-DATA_DIR = None        # a dataset directory with metadata.csv; None = the embedded synthetic sample
+DATA_DIR = None        # a dataset directory with metadata.csv; None = the embedded real sample; "synthetic"
 PROFILE = "sample"
-SAMPLE_N, SAMPLE_SIZE = 2000, 96
 SPLIT = "test"
 MAIN = "resnet18_lstm_patch"   # the run under checkpoints/ examined in detail
 CHECKPOINTS = "../checkpoints"
 FIGURES = "../figures"
 N_BOOT = 1000
+WORKERS = 0            # DataLoader workers (the sample's images are small: 0 is fastest on 2 cores)
 
 # %% tags=["injected-parameters"]
 # Parameters
@@ -61,11 +61,10 @@ PROFILE = "sample"
 from pathlib import Path
 import numpy as np
 import pandas as pd
-import wikiart_utils as wu
-from wikiart_utils import data, evaluate, labels, metrics, plots
+from wikiart_utils import checkpoint, data, evaluate, labels, metrics, plots, train
 
 Path(FIGURES).mkdir(exist_ok=True)
-root = data.dataset_dir(DATA_DIR, SAMPLE_N, SAMPLE_SIZE)
+root = data.dataset_dir(DATA_DIR)
 runs = {name: path for name, path in evaluate.find_checkpoints(CHECKPOINTS).items()
         if not name.endswith("_unknown_as_class")}  # that one is trained at the end of this notebook
 print("trained runs:", list(runs))
@@ -80,7 +79,7 @@ print("trained runs:", list(runs))
 
 # %%
 report_dir = runs[MAIN].parent / f"eval_{SPLIT}"
-result, pred = evaluate.evaluate_checkpoint(root, runs[MAIN], report_dir, split=SPLIT, workers=0, n_boot=N_BOOT)
+result, pred = evaluate.evaluate_checkpoint(root, runs[MAIN], report_dir, split=SPLIT, workers=WORKERS, n_boot=N_BOOT)
 written = [f for f in ("metrics.json", "predictions.csv", "per_class_artist.csv") if (report_dir / f).is_file()]
 print({task: result[task]["n"] for task in labels.TASKS}, "| wrote:", written, "...")
 
@@ -96,7 +95,7 @@ counts = evaluate.train_counts(root)
 for task, top_n in (("genre", None), ("style", None), ("artist", 20), ("artist", None)):
     cm = metrics.confusion(pred.y(task), pred.probs[task], labels.num_classes()[task], normalize=None)
     name = f"07_confusion_{task}" + (f"_top{top_n}" if top_n else "")
-    display(plots.confusion_matrix_plot(cm, labels.vocab(task), title=f"{task} ({SPLIT})", top_n=top_n,
+    display(plots.confusion_matrix_plot(cm, labels.vocab(task), title=f"{task} ({SPLIT} split of {root.name})", top_n=top_n,
                                         counts=counts[task], path=f"{FIGURES}/{name}.png"))
 print("saved confusion matrices for", labels.TASKS)
 
@@ -111,7 +110,7 @@ groups = metrics.gallery_groups(correct)
 print(sum(len(v) for v in groups.values()), "test paintings with all three labels known")
 for k, rows in groups.items():
     imgs, caps, cols = evaluate.gallery(pred, rows[:8], test_set)
-    display(plots.image_grid(imgs, caps, ncols=8, colors=cols, title=f"right on {k} of 3 tasks",
+    display(plots.image_grid(imgs, caps, ncols=8, colors=cols, title=f"right on {k} of 3 tasks ({root.name})",
                              path=f"{FIGURES}/07_gallery_{k}_right.png"))
 
 # %% [markdown]
@@ -130,7 +129,7 @@ pd.concat({t: metrics.most_confused_pairs(pred.y(t), pred.probs[t], labels.vocab
 # %%
 reports = {t: metrics.per_class_report(pred.y(t), pred.probs[t], labels.vocab(t), counts[t]) for t in labels.TASKS}
 print({t: int((r.support > 0).sum()) for t, r in reports.items()}, "classes with test paintings")
-plots.per_class_f1_vs_count(reports, title=f"per-class F1 vs training count ({SPLIT})",
+plots.per_class_f1_vs_count(reports, title=f"per-class F1 vs training count ({SPLIT} split of {root.name})",
                             path=f"{FIGURES}/07_f1_vs_count.png")
 
 # %% [markdown]
@@ -150,14 +149,14 @@ review = pd.concat({"contradiction": table.iloc[flagged], "uncertain": table.ilo
 review.to_csv(report_dir / "style_outliers.csv")
 for name, rows in (("contradictions", flagged), ("uncertain", unsure)):
     imgs, caps, cols = evaluate.gallery(pred, rows, test_set)
-    display(plots.image_grid(imgs, caps, ncols=8, colors=cols, title=f"style {name}",
+    display(plots.image_grid(imgs, caps, ncols=8, colors=cols, title=f"style {name} ({root.name})",
                              path=f"{FIGURES}/07_outliers_{name}.png"))
 
 # %% [markdown]
 # ## Grad-CAM: where is the evidence?
 
 # %%
-model, ckpt = wu.train.load_checkpoint(runs[MAIN])
+model, ckpt = checkpoint.load(runs[MAIN])
 size = ckpt["model_config"]["image_size"]
 view = data.WikiArtDataset(root, SPLIT, size, train=False)
 overlays, captions = [], []
@@ -168,20 +167,20 @@ for i in np.linspace(0, len(view) - 1, 6).astype(int):  # spread over the (style
         overlays.append(plots.overlay_heatmap(data.to_display(image), cam))
         captions.append(f"{task}: {labels.decode(task, int(model(image[None])[task].argmax()))[:20]}")
 print(len(overlays), "Grad-CAM maps at", size, "px")
-plots.image_grid(overlays, captions, ncols=6, path=f"{FIGURES}/07_gradcam.png")
+plots.image_grid(overlays, captions, ncols=6, title=f"Grad-CAM of {MAIN} ({root.name})", path=f"{FIGURES}/07_gradcam.png")
 
 # %% [markdown]
 # ## All variants on the same test split
 #
 # Top-1 with 95% intervals for every trained run, the GAP ablation included, with the majority baseline
-# (dashed) and chance (dotted). Overlapping intervals mean the sample cannot tell the models apart.
+# (dashed) and chance (dotted). Overlapping intervals mean this test split cannot tell the models apart.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-results = {name: evaluate.evaluate_checkpoint(root, path, split=SPLIT, workers=0, n_boot=N_BOOT)[0]
+results = {name: evaluate.evaluate_checkpoint(root, path, split=SPLIT, workers=WORKERS, n_boot=N_BOOT)[0]
            for name, path in runs.items()}
 comparison = evaluate.compare(results)
-display(plots.comparison_chart(comparison, title=f"top-1 on {SPLIT} ({PROFILE})", path=f"{FIGURES}/07_comparison.png"))
+display(plots.comparison_chart(comparison, title=f"top-1 on the {SPLIT} split of {root.name}", path=f"{FIGURES}/07_comparison.png"))
 comparison.round(3)
 
 # %% [markdown]
@@ -197,13 +196,12 @@ comparison.round(3)
 # %%
 # NBVAL_IGNORE_OUTPUT
 legacy_dir = Path(CHECKPOINTS) / f"{MAIN}_unknown_as_class"
-main_args = wu.train.load_checkpoint(runs[MAIN])[1]["train_args"]  # same settings as the main run
-legacy = wu.train.train(root, MAIN, out=legacy_dir, epochs=main_args["epochs"], image_size=main_args["image_size"],
-                        batch_size=main_args["batch_size"], pretrained=main_args["pretrained"], workers=0,
-                        overwrite=True, unknown_as_class="albrecht-durer")
+main_args = train.settings_of(checkpoint.load(runs[MAIN])[1]["train_args"])  # the main run's settings
+legacy = train.train(root, MAIN, out=legacy_dir, **{**main_args, "unknown_as_class": "albrecht-durer"},
+                        workers=WORKERS, overwrite=True, progress=False)
 
 # %%
-inflated, _ = evaluate.evaluate_checkpoint(root, legacy.best_path, split=SPLIT, workers=0, n_boot=N_BOOT,
+inflated, _ = evaluate.evaluate_checkpoint(root, legacy.best_path, split=SPLIT, workers=WORKERS, n_boot=N_BOOT,
                                            unknown_as_class="albrecht-durer")
 honest = result["artist"]
 print(f"artist rows scored: honest n = {honest['n']}, older convention n = {inflated['artist']['n']}")
@@ -219,6 +217,7 @@ pd.DataFrame({"honest (unknown = missing)": [honest["top1"], honest["majority_ba
              index=["artist top-1", "majority baseline", "macro-F1"]).round(3)
 
 # %% [markdown]
-# **Reading it.** Under the older convention almost half of the artist "labels" are one class, so the
-# baseline alone is ~50% and a model's artist accuracy rises with it while telling us nothing more about
-# painters. Report artist metrics over the 128 known painters, with their baseline and interval.
+# **Reading it.** Under the older convention every painting by an unknown artist joins one real class, so
+# the majority baseline rises to the unknown share (52% on the older project's test list, the share printed
+# above on ours) and a model's artist accuracy rises with it while telling us nothing more about painters.
+# Report artist metrics over the 128 known painters, with their baseline and interval.
