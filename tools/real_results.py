@@ -51,12 +51,21 @@ def command_lines(data: Path, variant: str, kwargs: dict) -> str:
             f"--out results/{variant}\n")
 
 
+def relative_checkpoint(metrics_path: Path) -> None:
+    """metrics.json names its checkpoint relative to the repository (committed files hold no machine paths)."""
+    m = json.loads(metrics_path.read_text())
+    if Path(m["meta"]["checkpoint"]).is_absolute():
+        m["meta"]["checkpoint"] = os.path.relpath(m["meta"]["checkpoint"], ROOT)
+        metrics_path.write_text(json.dumps(m, indent=2) + "\n")
+
+
 def run_one(data: Path, variant: str, kwargs: dict) -> None:
     out, dest = ROOT / "checkpoints" / "real" / variant, ROOT / "results" / variant
     start = time.time()
     result = train.train(data, variant, out, pretrained=False, resume=True, progress=False, **kwargs)
     evaluate.evaluate_checkpoint(data, result.best_path, dest, split="test", workers=kwargs.get("workers"))
     (dest / "predictions.csv").unlink(missing_ok=True)  # 3,000+ rows of top-5s per run: kept out of git
+    relative_checkpoint(dest / "metrics.json")
     shutil.copyfile(result.history_path, dest / "history.csv")
     (dest / "command.txt").write_text(command_lines(data, variant, kwargs))
     (dest / "run.json").write_text(json.dumps({
