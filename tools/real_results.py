@@ -7,7 +7,7 @@ interruption), then `evaluate.evaluate_checkpoint` on the whole test split into 
 metrics.json, per_class_<task>.csv, history.csv (copied from the run), command.txt (the equivalent command
 lines) and run.json (machine, torch, date, wall time). No checkpoint is committed. Every run trains from
 scratch (no ImageNet weights can be downloaded here). `--only` picks runs; `--summary` only rewrites
-results/summary.md from the metrics already there.
+results/summary.md and the comparison chart figures/real/07_comparison.png from the metrics already there.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from wikiart_utils import evaluate, labels, train
+from wikiart_utils import evaluate, labels, plots, train
 
 ROOT = Path(__file__).resolve().parents[1]
 FROZEN = dict(freeze_backbone=True, cached_features=True)  # VGG-16 and ViT-B/16 on a 2-core CPU
@@ -91,6 +91,16 @@ def summary() -> str:
     return "\n".join(rows) + "\n"
 
 
+def chart(data: Path) -> Path:
+    """figures/real/07_comparison.png from every results/<run>/metrics.json (the same chart as notebook 07's),
+    so a run that finishes after the notebook joins it without re-scoring the others."""
+    scored = {path.parent.name: json.loads(path.read_text()) for path in sorted((ROOT / "results").glob("*/metrics.json"))
+              if "_unknown_as_" not in path.parent.name}
+    out = ROOT / "figures" / "real" / "07_comparison.png"
+    plots.comparison_chart(evaluate.compare(scored), title=f"top-1 on the test split of {Path(data).name}", path=out)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True)
@@ -101,7 +111,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--only", nargs="*", default=None, choices=list(RUNS))
-    parser.add_argument("--summary", action="store_true", help="only rewrite results/summary.md")
+    parser.add_argument("--summary", action="store_true", help="only rewrite results/summary.md and figures/real/07_comparison.png")
     args = parser.parse_args()
     if not args.summary:
         for variant in args.only or RUNS:
@@ -111,6 +121,7 @@ def main() -> None:
                           workers=args.workers, seed=0, **extra)
             run_one(args.data, variant, kwargs)
     (ROOT / "results" / "summary.md").write_text(summary())
+    print("wrote", chart(args.data))
     print(summary())
 
 
