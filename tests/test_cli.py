@@ -86,6 +86,17 @@ def test_train_flags_mirror_train_arguments():
     assert flags == params | set(models.DEFAULT_OPTIONS)
 
 
+def test_train_flag_defaults_are_train_defaults():
+    """The CLI repeats the recipe's defaults (it parses without importing torch): they must be train.train's."""
+    import inspect
+
+    from wikiart_utils import train
+    (sub,) = [a for a in cli.build_parser()._actions if a.__class__.__name__ == "_SubParsersAction"]
+    flags = {a.dest: a.default for a in sub.choices["train"]._actions}
+    for name in ("crop_scale", "color_jitter", "grad_clip", "weight_decay", "label_smoothing", "logit_adjust"):
+        assert flags[name] == inspect.signature(train.train).parameters[name].default, name
+
+
 def test_help_imports_no_torch():
     result = subprocess.run([sys.executable, "-c", "import sys; from wikiart_utils import cli; "
                              "cli.build_parser(); print('torch' in sys.modules)"], capture_output=True, text=True,
