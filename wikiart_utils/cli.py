@@ -155,7 +155,7 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
                    help="torch.compile the model for the steps (GPU: faster steps after a slow first one)")
     p.add_argument("--decode", choices=DECODE_CHOICES, default="auto",
                    help="where JPEGs are decoded and augmented: gpu (nvJPEG; workers only read bytes), cpu "
-                        "(DataLoader workers); auto = gpu on CUDA")
+                        "(DataLoader workers); auto = gpu on CUDA with at most 4 workers, else cpu")
     p.add_argument("--workers", type=int, default=None, help="DataLoader workers (default: CPUs - 1, at most 8)")
     p.add_argument("--no-progress", dest="progress", action="store_false")
     p.add_argument("--lstm-layers", type=int, default=None)

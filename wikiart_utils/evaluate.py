@@ -64,7 +64,7 @@ def predict_dataset(model: torch.nn.Module, dataset: wdata.WikiArtDataset, batch
     workers, or on the GPU: `gpu_input.use_gpu`)."""
     device = torch.device(device) if device is not None else runtime.pick_device()
     model = model.to(device).eval()
-    if gpu_input.use_gpu(decode, device):
+    if gpu_input.use_gpu(decode, device, workers):
         loader = gpu_input.make_gpu_loader(dataset, batch_size, workers=workers, device=device, with_index=True)
     else:
         loader = wdata.make_loader(_Indexed(dataset), batch_size=batch_size, workers=workers)

@@ -118,7 +118,8 @@ def _app1_orientation(payload: memoryview) -> int:
 
 def _jpeg_header(data: memoryview) -> tuple[int, int, int, int] | None:
     """(height, width, components, orientation) of a JPEG from its segment headers up to the first scan;
-    orientation 0 = unsure. None if `data` is no JPEG or has no frame header before its scan."""
+    orientation 0 = unsure. None if `data` is no JPEG, has no frame header before its scan, or has no end
+    marker after it (a truncated file: the CPU path, which refuses it, decides)."""
     if len(data) < 4 or data[0] != 0xFF or data[1] != 0xD8:
         return None
     pos, frame, exif, unsure = 2, None, None, False
@@ -130,8 +131,8 @@ def _jpeg_header(data: memoryview) -> tuple[int, int, int, int] | None:
             pos += 1 if marker == 0xFF else 2
             continue
         if marker in (0xD9, 0xDA):  # end of image, start of scan: no more headers
-            if frame is None:
-                return None
+            if frame is None or (bytes(data[-2:]) != b"\xff\xd9" and b"\xff\xd9" not in bytes(data[pos:])):
+                return None  # no frame, or cut off before its end marker (nvJPEG decodes the rest as grey)
             return (*frame, 0 if unsure or exif == 0 else exif or 1)
         end = pos + 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
         if marker in _FRAME_MARKERS and pos + 10 <= len(data):
@@ -444,16 +445,27 @@ def make_gpu_loader(dataset: data.WikiArtDataset, batch_size: int = 64, shuffle:
 
 
 DECODE_CHOICES = ("auto", "gpu", "cpu")
+# 'auto' takes the GPU path with this many loader workers or fewer. Measured on an H200 with 224-px
+# prepared files (benchmarks/RESULTS.md, "gpu_check.sh"): with 2 workers the GPU path fed every variant
+# faster end to end (0.43-0.75 of model-only speed, against 0.23-0.71), with 15 workers the CPU workers did
+# (0.79-1.06, against 0.46-0.78). A CPU worker delivers ~460 augmented images/s, the GPU path 900-2,200
+# end to end, so the two cross at 2-5 workers; 4 is interpolated, not measured.
+AUTO_GPU_MAX_WORKERS = 4
 
 
-def use_gpu(decode: str, device: torch.device | str) -> bool:
+def use_gpu(decode: str, device: torch.device | str, workers: int | None = None) -> bool:
     """Whether images are decoded and augmented on the GPU: `decode` 'gpu' (an error without one), 'cpu',
-    or 'auto' -- the GPU path on a CUDA device whose torchvision decodes JPEGs there."""
+    or 'auto' -- the GPU path on a CUDA device whose torchvision decodes JPEGs there, when the loader has
+    few CPU workers (`workers`, None = data.default_workers(); at most AUTO_GPU_MAX_WORKERS, a Colab-class
+    machine): with more, the CPU workers keep a GPU fed better."""
     if decode not in DECODE_CHOICES:
         raise ValueError(f"decode must be one of {', '.join(DECODE_CHOICES)}, got {decode!r}")
     if decode == "gpu" and not available(device):
         raise ValueError(f"--decode gpu needs a CUDA device whose torchvision decodes JPEGs (device: {device})")
-    return decode == "gpu" or (decode == "auto" and torch.device(device).type == "cuda" and available(device))
+    if decode != "auto":
+        return decode == "gpu"
+    few_workers = (data.default_workers() if workers is None else workers) <= AUTO_GPU_MAX_WORKERS
+    return few_workers and torch.device(device).type == "cuda" and available(device)
 
 
 def image_loader(dataset: data.WikiArtDataset, batch_size: int, *, shuffle: bool = False, workers: int | None = None,
@@ -463,7 +475,7 @@ def image_loader(dataset: data.WikiArtDataset, batch_size: int, *, shuffle: bool
     """The loader a run uses: `make_gpu_loader` when `use_gpu(decode, device)` (with `train`, its GPU
     augmentation takes `crop_scale` and `color_jitter`), else `data.make_loader` over `dataset` as it is
     (decoding and its own transform in the DataLoader workers). Both yield (uint8 images, targets)."""
-    if use_gpu(decode, device):
+    if use_gpu(decode, device, workers):
         return make_gpu_loader(dataset, batch_size, shuffle, workers, seed, drop_last, device, train, sampler,
                                crop_scale=crop_scale, color_jitter=color_jitter)
     return data.make_loader(dataset, batch_size, shuffle=shuffle, workers=workers, seed=seed, drop_last=drop_last,

@@ -345,8 +345,8 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
     the older convention, to measure it. train_limit: a style-stratified part of the train split.
     patience: epochs without a better validation mean macro-F1 before stopping (0 = never).
     stop_after: end this session after that many epochs; continue later with resume=True.
-    decode: where JPEGs are decoded and augmented -- 'gpu' (nvJPEG and per-sample augmentation on the GPU,
-    the workers only read bytes: `gpu_input`), 'cpu' (in the DataLoader workers), 'auto' (gpu on CUDA).
+    decode: where JPEGs are decoded and augmented -- 'gpu' (nvJPEG, augmentation on the GPU: `gpu_input`),
+    'cpu' (in the DataLoader workers), 'auto' (gpu on CUDA with few workers: `gpu_input.use_gpu`).
     """
     args = resolve_settings(locals())
     out = Path(out)
@@ -374,7 +374,7 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
     net, evaluator = wrap_for_steps(feeds.net, ddp, compile, dev, state.epoch < args["freeze_epochs"])
     distributed.barrier(ddp)  # every rank has read last.pt before rank 0 may rewrite it
 
-    say(run_banner(args, dev, len(feeds.train_targets), steps_per_epoch, amp_dtype, ddp))
+    say(run_banner(args, dev, len(feeds.train_targets), steps_per_epoch, amp_dtype, ddp, workers))
     if state.stopped or state.epoch >= epochs:
         say(f"{out / 'last.pt'} already holds {state.epoch} epochs{' (stopped early)' if state.stopped else ''}: "
             f"nothing to do (raise --epochs to train longer)")
@@ -402,14 +402,17 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
                        history=state.history)
 
 
-def run_banner(args: dict, dev: torch.device, n_train: int, steps_per_epoch: int, amp_dtype, ddp) -> str:
-    """The run's first line: what trains, where, on how much, in which precision."""
+def run_banner(args: dict, dev: torch.device, n_train: int, steps_per_epoch: int, amp_dtype, ddp,
+               workers: int | None = None) -> str:
+    """The run's first line: what trains, where, on how much, in which precision, and where JPEGs decode."""
     regime = "pretrained" if args["pretrained"] else "from scratch"
     cached = " as cached backbone tokens" if args["cached_features"] else ""
     precision = ", " + str(amp_dtype).removeprefix("torch.") if amp_dtype else ""
     spread = f", DDP over {ddp.world_size} processes of batch {args['batch_size']}" if ddp else ""
+    on_gpu = not args["cached_features"] and gpu_input.use_gpu(args["decode"], dev, workers)
+    decoded = ", JPEGs decoded on the GPU" if on_gpu else ""
     return (f"training {args['variant']} on {dev} ({regime}, {args['image_size']} px, {n_train} train images"
-            f"{cached}, {steps_per_epoch} steps/epoch{precision}{spread})")
+            f"{cached}, {steps_per_epoch} steps/epoch{precision}{spread}{decoded})")
 
 
 def history_row(epoch: int, train_loss: float, scores: dict, optimizer, args: dict, seconds: float) -> dict:
