@@ -38,7 +38,7 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from torchvision.transforms import v2
 
-from wikiart_utils import evaluate, index, labels, metrics, splits, train
+from wikiart_utils import data, evaluate, images, index, labels, metrics, models, splits, train
 
 
 # --------------------------------------------------------------------------- the plain loop
@@ -56,24 +56,74 @@ class StyleFolder(Dataset):
         return self.transform(Image.open(self.paths[i]).convert("RGB")), self.targets[i]
 
 
+class CourseInput(Dataset):
+    """`--plain-input course`: the course's decoder and transforms (`data.train_transform` /
+    `data.eval_transform`, uint8 out) and its `data.normalize`, in place of PIL and torchvision's."""
+
+    def __init__(self, root: Path, rows: pd.DataFrame, classes: list[str], transform, size: int):
+        self.paths = [root / p for p in rows["path"]]
+        self.targets = [classes.index(s) for s in rows["style"]]
+        self.transform = transform
+        self.min_side = data.eval_resize(size)  # decoded as the course's Dataset decodes
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, i: int):
+        image = self.transform(images.decode(self.paths[i], min_side=self.min_side))
+        return data.normalize(image), self.targets[i]
+
+
+class StyleOfCourseModel(torch.nn.Module):
+    """`--plain-model course`: the course's `resnet18_gap` network (backbone, pooling, dropout, 27-way style
+    head) on the plain loop's normalised float images, its style logits only."""
+
+    def __init__(self, size: int):
+        super().__init__()
+        self.net = models.build_model("resnet18_gap", pretrained=False, image_size=size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net.head(self.net.backbone(x))["style"]
+
+
 def plain_loop(root: Path, train_rows: pd.DataFrame, test_rows: pd.DataFrame, epochs: int, size: int,
-               batch_size: int, workers: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Train the plain ResNet-18 on style; returns (test labels, test softmax over the 27 styles)."""
+               batch_size: int, workers: int, seed: int, classes_of: str = "present",
+               input_path: str = "torchvision", model_of: str = "torchvision") -> tuple[np.ndarray, np.ndarray]:
+    """Train the plain ResNet-18 on style; returns (test labels, test softmax over the 27 styles).
+    Diagnostics: `classes_of` 'all' gives it the course's 27-way head; `input_path` 'course' the course's
+    decoding and transforms; `model_of` 'course' the course's network (27-way, so `classes_of` is 'all')."""
     torch.manual_seed(seed)
-    classes = sorted(set(train_rows["style"]) | set(test_rows["style"]))
-    norm = [v2.ToImage(), v2.ToDtype(torch.float32, scale=True),
-            v2.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])]
-    train_tf = v2.Compose([v2.RandomResizedCrop(size, scale=(0.5, 1.0)), v2.RandomHorizontalFlip(), *norm])
-    test_tf = v2.Compose([v2.Resize((size, size)), *norm])
-    train_set = StyleFolder(root, train_rows, classes, train_tf)
-    test_set = StyleFolder(root, test_rows, classes, test_tf)
+    classes = sorted(set(train_rows["style"]) | set(test_rows["style"])) \
+        if classes_of == "present" and model_of == "torchvision" and input_path != "course-loader" \
+        else list(labels.vocab("style"))
+    if input_path in ("course", "course-loader"):
+        train_tf = data.train_transform(size, crop_scale=0.5, color_jitter=0.0)
+        train_set = CourseInput(root, train_rows, classes, train_tf, size)
+        test_set = CourseInput(root, test_rows, classes, v2.Resize((size, size), antialias=True), size)
+    else:
+        norm = [v2.ToImage(), v2.ToDtype(torch.float32, scale=True),
+                v2.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])]
+        train_tf = v2.Compose([v2.RandomResizedCrop(size, scale=(0.5, 1.0)), v2.RandomHorizontalFlip(), *norm])
+        test_tf = v2.Compose([v2.Resize((size, size)), *norm])
+        train_set = StyleFolder(root, train_rows, classes, train_tf)
+        test_set = StyleFolder(root, test_rows, classes, test_tf)
     loader = DataLoader(train_set, batch_size, shuffle=True, num_workers=workers, drop_last=True)
-    model = torchvision.models.resnet18(num_classes=len(classes))
+    if input_path == "course-loader":  # the course's Dataset and loader (collation, workers, per-epoch reseed)
+        course_set = data.WikiArtDataset(root, "train", size)
+        position = {path: i for i, path in enumerate(course_set.paths)}
+        course_set = torch.utils.data.Subset(course_set, [position[path] for path in train_rows["path"]])
+        loader = data.make_loader(course_set, batch_size, shuffle=True, workers=workers, seed=seed, drop_last=True)
+    model = torchvision.models.resnet18(num_classes=len(classes)) if model_of == "torchvision" \
+        else StyleOfCourseModel(size)
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.05)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=epochs * len(loader))
     for epoch in range(epochs):
         model.train()
+        if input_path == "course-loader":
+            loader.generator.manual_seed(seed + epoch)  # as train.train's set_epoch
         for x, y in loader:
+            if input_path == "course-loader":  # uint8 images, targets of the three tasks
+                x, y = data.normalize(x), y[:, labels.TASKS.index("style")]
             loss = torch.nn.functional.cross_entropy(model(x), y)
             opt.zero_grad()
             loss.backward()
@@ -126,6 +176,14 @@ def main() -> None:
     parser.add_argument("--course-arg", action="append", default=[], metavar="KEY=VALUE",
                         help="override one train.train argument (Python literal), e.g. label_smoothing=0.1")
     parser.add_argument("--skip-plain", action="store_true", help="run the course side only (recipe ablations)")
+    parser.add_argument("--skip-course", action="store_true", help="run the plain side only (its diagnostics)")
+    parser.add_argument("--plain-classes", choices=("present", "all"), default="present",
+                        help="diagnostic: the plain head over the styles present (default) or all 27, as the course's")
+    parser.add_argument("--plain-input", choices=("torchvision", "course", "course-loader"), default="torchvision",
+                        help="diagnostic: PIL + torchvision transforms (default), the course's decoder and transforms, "
+                             "or also the course's Dataset and DataLoader (course-loader)")
+    parser.add_argument("--plain-model", choices=("torchvision", "course"), default="torchvision",
+                        help="diagnostic: torchvision's resnet18 (default) or the course's resnet18_gap network")
     parser.add_argument("--style-only", action="store_true",
                         help="also train the course's recipe on style alone (artist and genre weighted 0)")
     parser.add_argument("--work", type=Path, default=Path("benchmarks/out/recipe"), help="checkpoints go here")
@@ -149,8 +207,10 @@ def main() -> None:
     common = dict(epochs=args.epochs, image_size=args.image_size, batch_size=args.batch_size, pretrained=False,
                   seed=args.seed, workers=args.workers, train_limit=args.train_limit, progress=False)
     out = args.course_out or args.work / f"course-{args.variant}-{tag}"
-    result["course"] = course_side(args.data, args.variant, out, args.course_out is not None, common, overrides)
-    print("course:", json.dumps(result["course"]), flush=True)
+    result["plain_options"] = {"classes": args.plain_classes, "input": args.plain_input, "model": args.plain_model}
+    if not args.skip_course:
+        result["course"] = course_side(args.data, args.variant, out, args.course_out is not None, common, overrides)
+        print("course:", json.dumps(result["course"]), flush=True)
     if args.style_only:
         style_only = {**overrides, "task_weights": {"artist": 0.0, "genre": 0.0, "style": 1.0}}
         result["course_style_only"] = course_side(args.data, args.variant, args.work / f"course-{args.variant}-style-only",
@@ -159,7 +219,7 @@ def main() -> None:
     if not args.skip_plain:
         start = time.time()
         y, probs = plain_loop(args.data, train_rows, test_rows, args.epochs, args.image_size, args.batch_size,
-                              args.workers, args.seed)
+                              args.workers, args.seed, args.plain_classes, args.plain_input, args.plain_model)
         result["plain"] = {"style": metrics.to_jsonable(style_scores(y, probs, counts)),
                            "seconds": round(time.time() - start)}
         print("plain: ", json.dumps(result["plain"]), flush=True)

@@ -11,6 +11,7 @@ import sys
 from contextlib import redirect_stdout
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -203,3 +204,35 @@ def test_scripts_use_only_public_names():
         if found:
             offenders[path.name] = found
     assert not offenders, offenders
+
+
+@pytest.mark.parametrize("classes_of, input_path, model_of", [("present", "torchvision", "torchvision"),
+                                                              ("all", "course", "torchvision"),
+                                                              ("present", "course-loader", "course")])
+def test_recipe_vs_plain_plain_loop_and_its_diagnostics(classes_of, input_path, model_of):
+    """The plain side of benchmarks/recipe_vs_plain.py on a few real paintings, 1 epoch at 32 px: softmax
+    over the 27-style vocabulary whatever its head (`--plain-classes`), network (`--plain-model`) and input
+    path (`--plain-input`: the course's decoder, transforms and normalisation give the same test pixels as
+    PIL + torchvision; `course-loader` also trains from the course's Dataset and DataLoader)."""
+    from benchmarks import recipe_vs_plain
+    from wikiart_utils import index, labels
+
+    root = REPO_ROOT / "data" / "real-sample"
+    meta = index.read_metadata(root)
+    train_rows = meta[meta["split"] == "train"].groupby("style").head(2)
+    test_rows = meta[meta["split"] == "test"].groupby("style").head(2)
+    y, probs = recipe_vs_plain.plain_loop(root, train_rows, test_rows, epochs=1, size=32, batch_size=8,
+                                          workers=0, seed=0, classes_of=classes_of, input_path=input_path,
+                                          model_of=model_of)
+    vocab = labels.vocab("style")
+    assert probs.shape == (len(test_rows), len(vocab)) and np.allclose(probs.sum(1), 1, atol=1e-5)
+    assert [vocab[i] for i in y] == test_rows["style"].tolist()
+    present = [vocab.index(s) for s in sorted(set(train_rows["style"]) | set(test_rows["style"]))]
+    absent = np.setdiff1d(np.arange(len(vocab)), present)
+    all_27 = classes_of == "all" or model_of == "course" or input_path == "course-loader"
+    assert (probs[:, absent] > 0).all() if all_27 else (probs[:, absent] == 0).all()
+    tv = recipe_vs_plain.StyleFolder(root, test_rows, vocab, recipe_vs_plain.v2.Compose([
+        recipe_vs_plain.v2.Resize((32, 32)), recipe_vs_plain.v2.ToImage(),
+        recipe_vs_plain.v2.ToDtype(torch.float32, scale=True), recipe_vs_plain.v2.Normalize(data.IMAGENET_MEAN, data.IMAGENET_STD)]))
+    ours = recipe_vs_plain.CourseInput(root, test_rows, vocab, recipe_vs_plain.v2.Resize((32, 32), antialias=True), 32)
+    assert (tv[0][0] - ours[0][0]).abs().mean() < 0.03 and tv[0][1] == ours[0][1]  # resamplers: a level or two

@@ -1,0 +1,26 @@
+"""Experiment only: the course's run with everything the plain loop does differently that the course can express:
+weight decay on every parameter, torch's OneCycleLR (momentum cycling), and (via --course-arg) no dropout."""
+import sys
+import torch
+sys.path.insert(0, "benchmarks")
+from wikiart_utils import train
+
+original = train.param_groups
+
+def param_groups(model, lr, backbone_lr, weight_decay):
+    groups = original(model, lr, backbone_lr, weight_decay)
+    for g in groups:
+        g["weight_decay"] = weight_decay
+    return groups
+
+def make_optimizer(model, args, steps_per_epoch, device):
+    groups = param_groups(model, args["lr"], args["lr"] * args["backbone_lr_scale"], args["weight_decay"])
+    optimizer = torch.optim.AdamW(groups, lr=args["lr"], fused=device.type == "cuda")
+    total = args["epochs"] * steps_per_epoch
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=[g["lr"] for g in groups], total_steps=total)
+    return optimizer, scheduler
+
+train.param_groups = param_groups
+train.make_optimizer = make_optimizer
+import recipe_vs_plain
+recipe_vs_plain.main()
