@@ -38,7 +38,7 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from torchvision.transforms import v2
 
-from wikiart_utils import data, evaluate, images, index, labels, metrics, models, splits, train
+from wikiart_utils import data, engine, evaluate, images, index, labels, losses, metrics, models, splits, train
 
 
 # --------------------------------------------------------------------------- the plain loop
@@ -88,10 +88,12 @@ class StyleOfCourseModel(torch.nn.Module):
 
 def plain_loop(root: Path, train_rows: pd.DataFrame, test_rows: pd.DataFrame, epochs: int, size: int,
                batch_size: int, workers: int, seed: int, classes_of: str = "present",
-               input_path: str = "torchvision", model_of: str = "torchvision") -> tuple[np.ndarray, np.ndarray]:
+               input_path: str = "torchvision", model_of: str = "torchvision",
+               step_of: str = "torchvision") -> tuple[np.ndarray, np.ndarray]:
     """Train the plain ResNet-18 on style; returns (test labels, test softmax over the 27 styles).
     Diagnostics: `classes_of` 'all' gives it the course's 27-way head; `input_path` 'course' the course's
-    decoding and transforms; `model_of` 'course' the course's network (27-way, so `classes_of` is 'all')."""
+    decoding and transforms; `model_of` 'course' the course's network (27-way, so `classes_of` is 'all');
+    `step_of` 'course' (with both) its training step, `engine.train_one_epoch` with the masked loss."""
     torch.manual_seed(seed)
     classes = sorted(set(train_rows["style"]) | set(test_rows["style"])) \
         if classes_of == "present" and model_of == "torchvision" and input_path != "course-loader" \
@@ -117,10 +119,17 @@ def plain_loop(root: Path, train_rows: pd.DataFrame, test_rows: pd.DataFrame, ep
         else StyleOfCourseModel(size)
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.05)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=epochs * len(loader))
+    if step_of == "course" and (model_of, input_path) != ("course", "course-loader"):
+        raise SystemExit("--plain-step course needs --plain-model course --plain-input course-loader")
+    style_loss = losses.MultitaskLoss(task_weights={"artist": 0.0, "genre": 0.0, "style": 1.0})
     for epoch in range(epochs):
         model.train()
         if input_path == "course-loader":
             loader.generator.manual_seed(seed + epoch)  # as train.train's set_epoch
+        if step_of == "course":  # the course's step: engine.train_one_epoch, masked loss, style weighted alone
+            stats = engine.train_one_epoch(model.net, style_loss, opt, loader, torch.device("cpu"), sched)
+            print(f"plain epoch {epoch + 1}/{epochs}  (course step) mean loss {stats['train_loss']:.3f}", flush=True)
+            continue
         for x, y in loader:
             if input_path == "course-loader":  # uint8 images, targets of the three tasks
                 x, y = data.normalize(x), y[:, labels.TASKS.index("style")]
@@ -184,6 +193,9 @@ def main() -> None:
                              "or also the course's Dataset and DataLoader (course-loader)")
     parser.add_argument("--plain-model", choices=("torchvision", "course"), default="torchvision",
                         help="diagnostic: torchvision's resnet18 (default) or the course's resnet18_gap network")
+    parser.add_argument("--plain-step", choices=("torchvision", "course"), default="torchvision",
+                        help="diagnostic: the plain loop's own step (default) or engine.train_one_epoch with the "
+                             "course's masked loss (needs --plain-model course --plain-input course-loader)")
     parser.add_argument("--style-only", action="store_true",
                         help="also train the course's recipe on style alone (artist and genre weighted 0)")
     parser.add_argument("--work", type=Path, default=Path("benchmarks/out/recipe"), help="checkpoints go here")
@@ -207,7 +219,8 @@ def main() -> None:
     common = dict(epochs=args.epochs, image_size=args.image_size, batch_size=args.batch_size, pretrained=False,
                   seed=args.seed, workers=args.workers, train_limit=args.train_limit, progress=False)
     out = args.course_out or args.work / f"course-{args.variant}-{tag}"
-    result["plain_options"] = {"classes": args.plain_classes, "input": args.plain_input, "model": args.plain_model}
+    result["plain_options"] = {"classes": args.plain_classes, "input": args.plain_input, "model": args.plain_model,
+                               "step": args.plain_step}
     if not args.skip_course:
         result["course"] = course_side(args.data, args.variant, out, args.course_out is not None, common, overrides)
         print("course:", json.dumps(result["course"]), flush=True)
@@ -219,7 +232,8 @@ def main() -> None:
     if not args.skip_plain:
         start = time.time()
         y, probs = plain_loop(args.data, train_rows, test_rows, args.epochs, args.image_size, args.batch_size,
-                              args.workers, args.seed, args.plain_classes, args.plain_input, args.plain_model)
+                              args.workers, args.seed, args.plain_classes, args.plain_input, args.plain_model,
+                              args.plain_step)
         result["plain"] = {"style": metrics.to_jsonable(style_scores(y, probs, counts)),
                            "seconds": round(time.time() - start)}
         print("plain: ", json.dumps(result["plain"]), flush=True)

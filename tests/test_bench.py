@@ -206,14 +206,15 @@ def test_scripts_use_only_public_names():
     assert not offenders, offenders
 
 
-@pytest.mark.parametrize("classes_of, input_path, model_of", [("present", "torchvision", "torchvision"),
-                                                              ("all", "course", "torchvision"),
-                                                              ("present", "course-loader", "course")])
-def test_recipe_vs_plain_plain_loop_and_its_diagnostics(classes_of, input_path, model_of):
+@pytest.mark.parametrize("classes_of, input_path, model_of, step_of", [
+    ("present", "torchvision", "torchvision", "torchvision"), ("all", "course", "torchvision", "torchvision"),
+    ("present", "course-loader", "course", "torchvision"), ("present", "course-loader", "course", "course")])
+def test_recipe_vs_plain_plain_loop_and_its_diagnostics(classes_of, input_path, model_of, step_of):
     """The plain side of benchmarks/recipe_vs_plain.py on a few real paintings, 1 epoch at 32 px: softmax
     over the 27-style vocabulary whatever its head (`--plain-classes`), network (`--plain-model`) and input
     path (`--plain-input`: the course's decoder, transforms and normalisation give the same test pixels as
-    PIL + torchvision; `course-loader` also trains from the course's Dataset and DataLoader)."""
+    PIL + torchvision; `course-loader` also trains from the course's Dataset and DataLoader; `--plain-step
+    course` takes the steps through engine.train_one_epoch and the masked loss)."""
     from benchmarks import recipe_vs_plain
     from wikiart_utils import index, labels
 
@@ -223,7 +224,7 @@ def test_recipe_vs_plain_plain_loop_and_its_diagnostics(classes_of, input_path, 
     test_rows = meta[meta["split"] == "test"].groupby("style").head(2)
     y, probs = recipe_vs_plain.plain_loop(root, train_rows, test_rows, epochs=1, size=32, batch_size=8,
                                           workers=0, seed=0, classes_of=classes_of, input_path=input_path,
-                                          model_of=model_of)
+                                          model_of=model_of, step_of=step_of)
     vocab = labels.vocab("style")
     assert probs.shape == (len(test_rows), len(vocab)) and np.allclose(probs.sum(1), 1, atol=1e-5)
     assert [vocab[i] for i in y] == test_rows["style"].tolist()
