@@ -109,12 +109,13 @@ def plain_loop(root: Path, train_rows: pd.DataFrame, test_rows: pd.DataFrame, ep
         test_tf = v2.Compose([v2.Resize((size, size)), *norm])
         train_set = StyleFolder(root, train_rows, classes, train_tf)
         test_set = StyleFolder(root, test_rows, classes, test_tf)
-    loader = DataLoader(train_set, batch_size, shuffle=True, num_workers=workers, drop_last=True)
     if input_path == "course-loader":  # the course's Dataset and loader (collation, workers, per-epoch reseed)
         course_set = data.WikiArtDataset(root, "train", size)
         position = {path: i for i, path in enumerate(course_set.paths)}
         course_set = torch.utils.data.Subset(course_set, [position[path] for path in train_rows["path"]])
         loader = data.make_loader(course_set, batch_size, shuffle=True, workers=workers, seed=seed, drop_last=True)
+    else:
+        loader = DataLoader(train_set, batch_size, shuffle=True, num_workers=workers, drop_last=True)
     model = torchvision.models.resnet18(num_classes=len(classes)) if model_of == "torchvision" \
         else StyleOfCourseModel(size)
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.05)
