@@ -1,6 +1,7 @@
 """Multitask loss, training loop, checkpoints (safe loading, round trip) and exact resume. CPU only."""
 from __future__ import annotations
 
+import inspect
 import math
 import os
 import pickle
@@ -223,6 +224,32 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(sample_dir, tmp_p
     sa, sb = full.state_dict(), split.state_dict()
     assert all(torch.equal(sa[k], sb[k]) for k in sa)
     assert [r["val_loss"] for r in a["history"]] == [r["val_loss"] for r in b["history"]]
+
+
+def test_train_is_the_bare_engine_loop_step_for_step(sample_dir, tmp_path):
+    """What `train` adds around `engine.train_one_epoch` (validation and checkpoint files between epochs,
+    the seeding order) changes no weight: the loop notebook 03 shows, written out, ends on the same weights.
+    (The real-painting recipe benchmark relies on this: benchmarks/RESULTS.md, "Recipe", r19-r20.)"""
+    from wikiart_utils import data, engine, runtime
+
+    args = dict(epochs=2, seed=3, **TINY)
+    train.train(sample_dir, "resnet18_gap", tmp_path / "run", **args)
+    trained, _ = checkpoint.load(tmp_path / "run" / "last.pt")
+
+    runtime.seed_everything(3)
+    model = models.build_model("resnet18_gap", pretrained=False, image_size=64)
+    train_set = data.WikiArtDataset(sample_dir, "train", 64)
+    loader = data.make_loader(train_set, 16, shuffle=True, workers=0, seed=3, drop_last=True)
+    defaults = {name: p.default for name, p in inspect.signature(train.train).parameters.items()
+                if p.default is not inspect.Parameter.empty}
+    settings = train.resolve_settings({**defaults, **args, "data": sample_dir, "variant": "resnet18_gap"})
+    optimizer, scheduler = train.make_optimizer(model, settings, 2, torch.device("cpu"))
+    criterion = losses.build_criterion(train_set.targets)
+    for epoch in range(2):
+        loader.generator.manual_seed(3 + epoch)
+        engine.train_one_epoch(model, criterion, optimizer, loader, torch.device("cpu"), scheduler, max_steps=2)
+    want, got = trained.state_dict(), model.state_dict()
+    assert all(torch.equal(want[k], got[k]) for k in want)
 
 
 # --------------------------------------------------------------------------- cached tokens: the same loop
