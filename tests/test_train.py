@@ -228,7 +228,7 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(sample_dir, tmp_p
 
 def test_train_is_the_bare_engine_loop_step_for_step(sample_dir, tmp_path):
     """What `train` adds around `engine.train_one_epoch` (validation and checkpoint files between epochs,
-    the seeding order) changes no weight: the loop notebook 03 shows, written out, ends on the same weights.
+    the seeding order) changes no weight: the bare loop of `engine`'s docstring ends on the same weights.
     (The real-painting recipe benchmark relies on this: benchmarks/RESULTS.md, "Recipe", r19-r20.)"""
     from wikiart_utils import data, engine, runtime
 
