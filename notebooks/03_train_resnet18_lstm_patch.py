@@ -129,9 +129,11 @@ for epoch in range(2):
 # %% [markdown]
 # ## Training
 #
-# `train.train` is the same function as `python -m wikiart_utils train`. From scratch it uses a higher
-# learning rate (2e-3) with warm-up and cosine decay; with ImageNet weights, 3e-4 for the LSTM and heads
-# and a tenth of it for the backbone. It keeps the best epoch by validation mean macro-F1 (`best.pt`),
+# `train.train` is the same function as `python -m wikiart_utils train`. From scratch it uses one
+# learning rate, 2.5e-4, for every layer, with warm-up and cosine decay (on real paintings 2e-3 cost 2-4
+# points on every task: `benchmarks/RESULTS.md`), and 2e-3 when only the heads learn on a frozen
+# backbone (notebooks 05-06); with ImageNet weights, 3e-4 for the LSTM and heads and a tenth of it for the
+# backbone. It keeps the best epoch by validation mean macro-F1 (`best.pt`),
 # and `last.pt` for `--resume`. Timings depend on your machine, so the log is not compared by nbval.
 
 # %%

@@ -252,6 +252,21 @@ def test_train_is_the_bare_engine_loop_step_for_step(sample_dir, tmp_path):
     assert all(torch.equal(want[k], got[k]) for k in want)
 
 
+@pytest.mark.parametrize("options, lr, backbone_scale", [
+    (dict(pretrained=False), 2.5e-4, 1.0),                            # end to end from scratch (RESULTS r22-r27)
+    (dict(pretrained=False, freeze_backbone=2), 2.5e-4, 1.0),         # the backbone learns after epoch 2
+    (dict(pretrained=False, freeze_backbone=True), 2e-3, 1.0),        # only the heads ever learn
+    (dict(pretrained=False, freeze_backbone=6), 2e-3, 1.0),           # frozen for all 6 epochs: the same
+    (dict(pretrained=True, freeze_backbone=1), 3e-4, 0.1),
+    (dict(pretrained=False, lr=1e-3), 1e-3, 1.0),                     # an explicit rate always wins
+])
+def test_learning_rate_defaults_follow_what_learns(sample_dir, options, lr, backbone_scale):
+    defaults = {name: p.default for name, p in inspect.signature(train.train).parameters.items()
+                if p.default is not inspect.Parameter.empty}
+    settings = train.resolve_settings({**defaults, "epochs": 6, **options, "data": sample_dir, "variant": "resnet18_gap"})
+    assert (settings["lr"], settings["backbone_lr_scale"]) == (lr, backbone_scale)
+
+
 # --------------------------------------------------------------------------- cached tokens: the same loop
 
 CACHED = dict(variant="resnet18_lstm_patch", epochs=2, freeze_backbone=True, cached_features=True, seed=0,

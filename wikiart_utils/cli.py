@@ -119,7 +119,8 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--image-size", type=int, default=224)
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--lr", type=float, default=None, help="head LR (default 3e-4 pretrained, 2e-3 from scratch)")
+    p.add_argument("--lr", type=float, default=None, help="head LR (default 3e-4 pretrained, 2.5e-4 from scratch, "
+                   "2e-3 for the heads alone on a frozen random backbone)")
     p.add_argument("--backbone-lr-scale", type=float, default=None,
                    help="backbone LR = lr x this (default 0.1 pretrained, 1 from scratch)")
     p.add_argument("--weight-decay", type=float, default=0.05)
