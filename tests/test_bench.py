@@ -12,6 +12,7 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -237,3 +238,19 @@ def test_recipe_vs_plain_plain_loop_and_its_diagnostics(classes_of, input_path, 
         recipe_vs_plain.v2.ToDtype(torch.float32, scale=True), recipe_vs_plain.v2.Normalize(data.IMAGENET_MEAN, data.IMAGENET_STD)]))
     ours = recipe_vs_plain.CourseInput(root, test_rows, vocab, recipe_vs_plain.v2.Resize((32, 32), antialias=True), 32)
     assert (tv[0][0] - ours[0][0]).abs().mean() < 0.03 and tv[0][1] == ours[0][1]  # resamplers: a level or two
+
+
+def test_recipe_vs_plain_paired_difference_aligns_paintings_by_path():
+    """The verdict of benchmarks/recipe_vs_plain.py: course minus plain on the same paintings, matched by
+    path whatever order each side scored them in; a painting scored by one side only is an error."""
+    from benchmarks import recipe_vs_plain
+
+    course = pd.Series([True, True, False, False, True], index=["a", "b", "c", "d", "e"])
+    plain = pd.Series([True, True, False, True, False], index=["e", "c", "d", "a", "b"])  # e, c right
+    d = recipe_vs_plain.paired_difference(course, plain, n_boot=500)
+    assert (d["n"], d["only_course_right"], d["only_plain_right"]) == (5, 1, 1)  # b only course, c only plain
+    assert d["course_minus_plain"] == 0.0 and d["ci"][0] < 0 < d["ci"][1]
+    same = recipe_vs_plain.paired_difference(course, course.iloc[::-1], n_boot=100)
+    assert same["course_minus_plain"] == 0.0 and same["ci"] == [0.0, 0.0]
+    with pytest.raises(SystemExit, match="different test paintings"):
+        recipe_vs_plain.paired_difference(course.iloc[:4], plain)
