@@ -180,14 +180,14 @@ def course_side(data: Path, variant: str, out: Path, resume: bool, common: dict,
 
 
 def paired_difference(course_right: pd.Series, plain_right: pd.Series, n_boot: int = 2000) -> dict:
-    """Course minus plain style top-1 on the same test paintings, with a paired 95% bootstrap interval
-    (resampling paintings, not each side apart): far tighter than the two sides' own intervals suggest."""
-    diff = course_right.reindex(plain_right.index).to_numpy(dtype=float) - plain_right.to_numpy(dtype=float)
-    if np.isnan(diff).any():
+    """Course minus plain style top-1 on the same test paintings (matched by path), with a paired 95%
+    bootstrap interval over paintings (`metrics.paired_difference`)."""
+    course = course_right.reindex(plain_right.index)
+    if course.isna().any():
         raise SystemExit("the course and the plain loop were scored on different test paintings")
-    ci = metrics.bootstrap_ci(lambda idx: diff[idx].mean(axis=1), len(diff), n_boot=n_boot)
-    return {"n": len(diff), "course_minus_plain": float(diff.mean()), "ci": [float(ci[0]), float(ci[1])],
-            "only_course_right": int((diff > 0).sum()), "only_plain_right": int((diff < 0).sum())}
+    d = metrics.paired_difference(course.to_numpy(dtype=bool), plain_right.to_numpy(dtype=bool), n_boot=n_boot)
+    return {"n": d["n"], "course_minus_plain": d["difference"], "ci": d["ci"],
+            "only_course_right": d["only_a_right"], "only_plain_right": d["only_b_right"]}
 
 
 def main() -> None:

@@ -254,3 +254,23 @@ def test_recipe_vs_plain_paired_difference_aligns_paintings_by_path():
     assert same["course_minus_plain"] == 0.0 and same["ci"] == [0.0, 0.0]
     with pytest.raises(SystemExit, match="different test paintings"):
         recipe_vs_plain.paired_difference(course.iloc[:4], plain)
+
+
+def test_real_results_paired_table_from_checkpoints(sample_dir, tmp_path):
+    """tools/real_results.py --paired: per task, A minus B on the same test paintings from two runs'
+    best.pt; a run against itself differs by exactly 0 on every task."""
+    import importlib.util
+
+    from wikiart_utils import train
+
+    spec = importlib.util.spec_from_file_location("real_results", REPO_ROOT / "tools" / "real_results.py")
+    real_results = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(real_results)
+    tiny = dict(image_size=64, batch_size=16, pretrained=False, workers=0, progress=False, limit_batches=2, epochs=1)
+    for run, seed in (("a", 0), ("b", 1)):
+        train.train(sample_dir, "resnet18_gap", tmp_path / run, seed=seed, **tiny)
+    table = real_results.paired(sample_dir, (("a", "b"), ("a", "a")), checkpoints=tmp_path, workers=0).splitlines()
+    assert len(table) == 4 and table[2].startswith("| `a` - `b` |")
+    assert table[3].count("+0.000 [+0.000, +0.000]") == 3
+    n = {t: (pd.read_csv(sample_dir / "metadata.csv").query("split == 'test'")[t].notna()).sum() for t in ("artist",)}
+    assert f"(n = {n['artist']})" in table[2]

@@ -239,3 +239,21 @@ def test_correct_matrix_marks_unknown_as_nan():
     c = metrics.correct_matrix(y, probs)
     assert c[0].tolist() == [1.0, 0.0, 1.0]
     assert np.isnan(c[1, 0]) and c[1, 1:].tolist() == [1.0, 1.0]
+
+
+def test_paired_difference_is_tighter_than_the_two_intervals():
+    """Two models right on nearly the same rows: their own intervals overlap widely, the paired one does
+    not reach zero; identical models differ by exactly 0; mismatched rows are refused."""
+    rng = np.random.default_rng(0)
+    a = rng.random(2000) < 0.6
+    b = a.copy()
+    b[np.flatnonzero(a)[:60]] = False  # B is wrong on 60 rows where A is right, never the other way
+    d = metrics.paired_difference(a, b)
+    assert (d["n"], d["only_a_right"], d["only_b_right"]) == (2000, 60, 0)
+    assert d["difference"] == pytest.approx(0.03) and 0 < d["ci"][0] < d["ci"][1]
+    lo_a, _ = metrics.bootstrap_ci(lambda idx: a[idx].mean(axis=1), 2000)
+    _, hi_b = metrics.bootstrap_ci(lambda idx: b[idx].mean(axis=1), 2000)
+    assert lo_a < hi_b  # the separate intervals overlap
+    assert metrics.paired_difference(a, a)["ci"] == [0.0, 0.0]
+    with pytest.raises(ValueError, match="equally long"):
+        metrics.paired_difference(a, b[:-1])

@@ -7,7 +7,9 @@ interruption), then `evaluate.evaluate_checkpoint` on the whole test split into 
 metrics.json, per_class_<task>.csv, history.csv (copied from the run), command.txt (the equivalent command
 lines) and run.json (machine, torch, date, wall time). No checkpoint is committed. Every run trains from
 scratch (no ImageNet weights can be downloaded here). `--only` picks runs; `--summary` only rewrites
-results/summary.md and the comparison chart figures/real/07_comparison.png from the metrics already there.
+results/summary.md and the comparison chart figures/real/07_comparison.png from the metrics already there;
+`--paired` writes results/paired.md, the README's model-against-model questions answered on the same test
+paintings (top-1 differences with paired bootstrap intervals, from the checkpoints).
 """
 from __future__ import annotations
 
@@ -22,7 +24,8 @@ from pathlib import Path
 
 import torch
 
-from wikiart_utils import evaluate, labels, plots, train
+from wikiart_utils import checkpoint, evaluate, labels, metrics, plots, train
+from wikiart_utils import data as wdata
 
 ROOT = Path(__file__).resolve().parents[1]
 FROZEN = dict(freeze_backbone=True, cached_features=True)  # VGG-16 and ViT-B/16 on a 2-core CPU
@@ -101,6 +104,32 @@ def chart(data: Path) -> Path:
     return out
 
 
+PAIRS = (("resnet18_gap", "resnet18_lstm_patch"), ("resnet18_lstm_patch", "resnet18_lstm_flatten"))  # the README's questions
+
+
+def paired(data: Path, pairs=PAIRS, checkpoints: Path = ROOT / "checkpoints" / "real", workers: int = 1) -> str:
+    """A markdown table of top-1 differences between two runs on the same test paintings, per task, with
+    paired bootstrap intervals (`metrics.paired_difference`), from checkpoints/real/<run>/best.pt."""
+    right = {}
+    for run in sorted({run for pair in pairs for run in pair}):
+        model, ckpt = checkpoint.load(Path(checkpoints) / run / "best.pt")
+        dataset = wdata.WikiArtDataset(data, "test", ckpt["model_config"]["image_size"], train=False)
+        pred = evaluate.predict_dataset(model, dataset, workers=workers)
+        right[run] = {t: (pred.probs[t].argmax(1) == pred.y(t), pred.y(t) >= 0, pred.rows) for t in labels.TASKS}
+    rows = ["| A - B | " + " | ".join(f"{t} top-1 difference [95% CI] (n)" for t in labels.TASKS) + " |",
+            "| --- |" + " --- |" * len(labels.TASKS)]
+    for a, b in pairs:
+        cells = []
+        for task in labels.TASKS:
+            (ra, known, rows_a), (rb, _, rows_b) = right[a][task], right[b][task]
+            if not (rows_a == rows_b).all():
+                raise SystemExit(f"{a} and {b} were scored on different test paintings")
+            d = metrics.paired_difference(ra[known], rb[known])
+            cells.append(f"{d['difference']:+.3f} [{d['ci'][0]:+.3f}, {d['ci'][1]:+.3f}] (n = {d['n']})")
+        rows.append(f"| `{a}` - `{b}` | " + " | ".join(cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True)
@@ -112,7 +141,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--only", nargs="*", default=None, choices=list(RUNS))
     parser.add_argument("--summary", action="store_true", help="only rewrite results/summary.md and figures/real/07_comparison.png")
+    parser.add_argument("--paired", action="store_true",
+                        help="only write results/paired.md: the README's comparisons on the same test paintings")
     args = parser.parse_args()
+    if args.paired:
+        (ROOT / "results" / "paired.md").write_text(paired(args.data, workers=args.workers))
+        print((ROOT / "results" / "paired.md").read_text())
+        return
     if not args.summary:
         for variant in args.only or RUNS:
             extra = RUNS[variant]

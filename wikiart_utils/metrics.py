@@ -102,6 +102,19 @@ def bootstrap_ci(stat_fn: Callable[[np.ndarray], np.ndarray], n: int, n_boot: in
     return np.stack([lo, hi], axis=-1)
 
 
+def paired_difference(right_a: np.ndarray, right_b: np.ndarray, n_boot: int = 2000, seed: int = 0) -> dict:
+    """Top-1 of model A minus model B on the *same* labelled rows (boolean "was right" per row), with a
+    paired 95% bootstrap interval (rows resampled once for both): two models' own intervals can overlap
+    while the difference between them is clearly not zero."""
+    right_a, right_b = np.asarray(right_a, dtype=bool), np.asarray(right_b, dtype=bool)
+    if right_a.shape != right_b.shape or right_a.ndim != 1 or not len(right_a):
+        raise ValueError(f"paired_difference needs two equally long 1-D arrays, got {right_a.shape} and {right_b.shape}")
+    diff = right_a.astype(np.float64) - right_b
+    lo, hi = bootstrap_ci(_accuracy_stat(diff), len(diff), n_boot=n_boot, seed=seed)
+    return {"n": int(len(diff)), "difference": float(diff.mean()), "ci": [float(lo), float(hi)],
+            "only_a_right": int((diff > 0).sum()), "only_b_right": int((diff < 0).sum())}
+
+
 def _accuracy_stat(correct: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
     return lambda idx: correct[idx].mean(axis=1)
 
