@@ -339,9 +339,7 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
     """Train `variant` on `data` (a directory with metadata.csv) and write checkpoints into `out`.
 
     lr / backbone_lr_scale / warmup_epochs default by regime (`REGIMES`): fine-tuning pretrained weights
-    uses lr 3e-4 for the heads and 0.1x for the backbone; from scratch lr 2.5e-4 everywhere
-    (on real paintings 2e-3 cost 2-4 points on every task: benchmarks/RESULTS.md, "Recipe"), but 2e-3 when a
-    random backbone stays frozen for the whole run and only the heads learn. freeze_backbone:
+    uses lr 3e-4 for the heads, 0.1x for the backbone; from scratch 2.5e-4 (2e-3 for heads alone). freeze_backbone:
     True for the whole run, an int K for the first K epochs. cached_features: with the backbone frozen for
     the whole run, compute its tokens once per split and train the head on them (no augmentation).
     crop_scale / color_jitter: training augmentation (random crops of crop_scale-100%, brightness/contrast).
