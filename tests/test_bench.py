@@ -256,6 +256,28 @@ def test_recipe_vs_plain_paired_difference_aligns_paintings_by_path():
         recipe_vs_plain.paired_difference(course.iloc[:4], plain)
 
 
+def test_recipe_vs_plain_plain_cache_reuses_one_run_of_the_same_settings(tmp_path):
+    """`--plain-cache`: the plain loop runs once and is saved; the same settings on the same test paintings
+    read it back (no training); other settings or paintings are refused in one line, never silently reused."""
+    from benchmarks import recipe_vs_plain
+
+    calls = []
+
+    def run():
+        calls.append(1)
+        return np.array([2, 0]), np.array([[0.1] * 27, [0.2] * 27])
+
+    cache, settings = tmp_path / "plain.npz", {"seed": 1, "epochs": 6}
+    first = recipe_vs_plain.cached_plain(cache, settings, ["a.jpg", "b.jpg"], run)
+    again = recipe_vs_plain.cached_plain(cache, dict(reversed(settings.items())), ["a.jpg", "b.jpg"], run)
+    assert len(calls) == 1 and (first[2], again[2]) == (False, True)
+    assert (again[0] == first[0]).all() and np.allclose(again[1], first[1])
+    for other, paths in (({"seed": 0, "epochs": 6}, ["a.jpg", "b.jpg"]), (settings, ["b.jpg", "a.jpg"])):
+        with pytest.raises(SystemExit, match="other settings or test paintings"):
+            recipe_vs_plain.cached_plain(cache, other, paths, run)
+    assert recipe_vs_plain.cached_plain(None, settings, ["a.jpg"], run)[2] is False and len(calls) == 2
+
+
 def test_real_results_paired_table_from_checkpoints(sample_dir, tmp_path):
     """tools/real_results.py --paired: per task, A minus B on the same test paintings from two runs'
     best.pt; a run against itself differs by exactly 0 on every task."""
@@ -272,5 +294,5 @@ def test_real_results_paired_table_from_checkpoints(sample_dir, tmp_path):
     table = real_results.paired(sample_dir, (("a", "b"), ("a", "a")), checkpoints=tmp_path, workers=0).splitlines()
     assert len(table) == 4 and table[2].startswith("| `a` - `b` |")
     assert table[3].count("+0.000 [+0.000, +0.000]") == 3
-    n = {t: (pd.read_csv(sample_dir / "metadata.csv").query("split == 'test'")[t].notna()).sum() for t in ("artist",)}
-    assert f"(n = {n['artist']})" in table[2]
+    n_artist = pd.read_csv(sample_dir / "metadata.csv").query("split == 'test'")["artist"].notna().sum()
+    assert f"(n = {n_artist})" in table[2]
