@@ -252,19 +252,33 @@ def test_train_is_the_bare_engine_loop_step_for_step(sample_dir, tmp_path):
     assert all(torch.equal(want[k], got[k]) for k in want)
 
 
-@pytest.mark.parametrize("options, lr, backbone_scale", [
-    (dict(pretrained=False), 2.5e-4, 1.0),                            # end to end from scratch (RESULTS r22-r27)
-    (dict(pretrained=False, freeze_backbone=2), 2.5e-4, 1.0),         # the backbone learns after epoch 2
-    (dict(pretrained=False, freeze_backbone=True), 2e-3, 1.0),        # only the heads ever learn
-    (dict(pretrained=False, freeze_backbone=6), 2e-3, 1.0),           # frozen for all 6 epochs: the same
-    (dict(pretrained=True, freeze_backbone=1), 3e-4, 0.1),
-    (dict(pretrained=False, lr=1e-3), 1e-3, 1.0),                     # an explicit rate always wins
+HALVES = {"artist": 0.5, "genre": 0.5, "style": 1.0}
+
+
+@pytest.mark.parametrize("options, lr, backbone_scale, weights", [
+    (dict(pretrained=False), 2.5e-4, 1.0, HALVES),                    # end to end from scratch (RESULTS r22-r35)
+    (dict(pretrained=False, freeze_backbone=2), 2.5e-4, 1.0, HALVES), # the backbone learns after epoch 2
+    (dict(pretrained=False, freeze_backbone=True), 2e-3, 1.0, None),  # only the heads ever learn
+    (dict(pretrained=False, freeze_backbone=6), 2e-3, 1.0, None),     # frozen for all 6 epochs: the same
+    (dict(pretrained=True, freeze_backbone=1), 3e-4, 0.1, None),
+    (dict(pretrained=False, lr=1e-3), 1e-3, 1.0, HALVES),             # an explicit rate always wins
 ])
-def test_learning_rate_defaults_follow_what_learns(sample_dir, options, lr, backbone_scale):
+def test_learning_rate_defaults_follow_what_learns(sample_dir, options, lr, backbone_scale, weights):
     defaults = {name: p.default for name, p in inspect.signature(train.train).parameters.items()
                 if p.default is not inspect.Parameter.empty}
     settings = train.resolve_settings({**defaults, "epochs": 6, **options, "data": sample_dir, "variant": "resnet18_gap"})
-    assert (settings["lr"], settings["backbone_lr_scale"]) == (lr, backbone_scale)
+    assert (settings["lr"], settings["backbone_lr_scale"], settings["task_weights"]) == (lr, backbone_scale, weights)
+
+
+def test_task_weight_defaults_reach_the_loss_and_the_checkpoint(sample_dir, tmp_path):
+    """From scratch the artist and genre losses weigh half (RESULTS r32-r35); an explicit choice wins, and
+    the weights the run used are saved with it, so a rerun of an old run's settings repeats it."""
+    tiny = dict(variant="resnet18_gap", epochs=1, **TINY)
+    halves = train.train(sample_dir, out=tmp_path / "default", **tiny)
+    equal = train.train(sample_dir, out=tmp_path / "equal", task_weights={"artist": 1, "genre": 1, "style": 1}, **tiny)
+    saved = [checkpoint.load(run.last_path)[1]["train_args"]["task_weights"] for run in (halves, equal)]
+    assert saved == [HALVES, {"artist": 1, "genre": 1, "style": 1}]
+    assert _first_loss(halves.out) < _first_loss(equal.out)  # the same first batches, artist and genre halved
 
 
 # --------------------------------------------------------------------------- cached tokens: the same loop

@@ -138,7 +138,8 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--class-weights", action="store_true", help="effective-number class weights in the loss")
     p.add_argument("--logit-adjust", type=float, default=0.0, metavar="TAU", help="logit-adjusted loss (0 = off)")
     p.add_argument("--task-weights", type=_task_weights, default=None, metavar="TASK=W,...",
-                   help="weight of each task's loss, e.g. artist=0.5,style=2 (default 1 each)")
+                   help="weight of each task's loss, e.g. artist=1,genre=1,style=1 (default from scratch: "
+                        "artist=0.5,genre=0.5,style=1; otherwise 1 each)")
     p.add_argument("--unknown-as-class", default=None, metavar="ARTIST",
                    help="older convention, to measure its effect: train unknown artists as this artist")
     p.add_argument("--train-limit", type=int, default=None, metavar="N",
