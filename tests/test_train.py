@@ -244,7 +244,7 @@ def test_train_is_the_bare_engine_loop_step_for_step(sample_dir, tmp_path):
                 if p.default is not inspect.Parameter.empty}
     settings = train.resolve_settings({**defaults, **args, "data": sample_dir, "variant": "resnet18_gap"})
     optimizer, scheduler = train.make_optimizer(model, settings, 2, torch.device("cpu"))
-    criterion = losses.build_criterion(train_set.targets)
+    criterion = losses.build_criterion(train_set.targets, task_weights=settings["task_weights"])  # the regime's
     for epoch in range(2):
         loader.generator.manual_seed(3 + epoch)
         engine.train_one_epoch(model, criterion, optimizer, loader, torch.device("cpu"), scheduler, max_steps=2)
