@@ -132,9 +132,10 @@ for epoch in range(2):
 # `train.train` is the same function as `python -m wikiart_utils train`. From scratch it uses one
 # learning rate, 2.5e-4, for every layer, with warm-up and cosine decay (on real paintings 2e-3 cost 2-4
 # points on every task: `benchmarks/RESULTS.md`), and weighs the artist and genre losses half as much as
-# style's (on real paintings a point of style, at no cost to the other two); 2e-3 and equal weights when only
-# the heads learn on a frozen backbone (notebooks 05-06); with ImageNet weights, 3e-4 for the LSTM and heads
-# and a tenth of it for the backbone. It keeps the best epoch by validation mean macro-F1 (`best.pt`),
+# style's (on real paintings a point of style for `resnet18_gap`, at no cost to the other two); 2e-3 and
+# equal weights when only the heads learn on a frozen backbone (notebooks 05-06); with ImageNet weights,
+# 3e-4 for the LSTM and heads and a tenth of it for the backbone. It keeps the best epoch by validation
+# mean macro-F1 (`best.pt`),
 # and `last.pt` for `--resume`. Timings depend on your machine, so the log is not compared by nbval.
 
 # %%
