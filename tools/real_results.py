@@ -145,7 +145,10 @@ def main() -> None:
                         help="only write results/paired.md: the README's comparisons on the same test paintings")
     args = parser.parse_args()
     if args.paired:
-        (ROOT / "results" / "paired.md").write_text(paired(args.data, workers=args.workers))
+        header = (f"Top-1 differences between two runs on the same test paintings of `{args.data.name}`, paired bootstrap "
+                  f"95% intervals (`python tools/real_results.py --data {args.data} --paired`, "
+                  f"{datetime.now(timezone.utc):%Y-%m-%d}). Each run's settings: `results/<run>/command.txt`.\n\n")
+        (ROOT / "results" / "paired.md").write_text(header + paired(args.data, workers=args.workers))
         print((ROOT / "results" / "paired.md").read_text())
         return
     if not args.summary:
