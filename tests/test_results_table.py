@@ -1,0 +1,48 @@
+"""The README's table on real paintings is results/<run>/metrics.json, cell for cell.
+
+The numbers are committed twice (the run's metrics.json and the README prose); this catches a rerun
+whose README row was not updated, or a hand-edited number.
+"""
+import json
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ROW = re.compile(r"^\| `(?P<run>[a-z0-9_]+)`[^|]*\|(?P<cells>.*)\|$")
+
+
+def interval(value: float, ci: list[float]) -> str:
+    return f"{value:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
+
+
+def subset_section() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index("### On real paintings: the 32,245-painting subset")
+    return text[start:text.index("\n### ", start + 1)].splitlines()
+
+
+def test_every_real_run_in_the_readme_table_matches_its_metrics_json():
+    lines = subset_section()
+    header = next(line for line in lines if line.startswith("| model (from scratch, CPU)"))
+    rows = {m["run"]: [c.strip() for c in m["cells"].split("|")] for m in map(ROW.match, lines) if m}
+    runs = sorted(p.parent.name for p in (ROOT / "results").glob("*/metrics.json") if "_unknown_as_" not in p.parent.name)
+    assert sorted(rows) == runs, "the README table and results/ list different runs"
+    baseline = next(line for line in lines if line.startswith("| majority baseline"))
+    for run in runs:
+        m = json.loads((ROOT / "results" / run / "metrics.json").read_text())
+        expected = [interval(m[t]["top1"], m[t]["top1_ci"]) for t in ("artist", "genre", "style")]
+        expected.append(interval(m["style"]["macro_f1"], m["style"]["macro_f1_ci"]))
+        assert [c.replace("**", "") for c in rows[run]] == expected, run
+        for task in ("artist", "genre", "style"):
+            assert f"{task} top-1 (n = {m[task]['n']:,})" in header, (run, task)
+            assert f"{m[task]['majority_baseline']:.3f}" in baseline, (run, task)
+
+
+def test_the_older_convention_rows_on_the_subset_match_their_metrics_json():
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    older = lines.index(next(line for line in lines if "older convention (unknown = Dürer)" in line and "subset" in line))
+    for line, run in ((lines[older], "resnet18_gap_unknown_as_durer"), (lines[older + 1], "resnet18_gap")):
+        m = json.loads((ROOT / "results" / run / "metrics.json").read_text())["artist"]
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        assert cells[2:] == [f"{m['n']:,}", interval(m["top1"], m["top1_ci"]), f"{m['majority_baseline']:.3f}",
+                             f"{m['macro_f1']:.3f}"], run
