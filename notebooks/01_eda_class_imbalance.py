@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-papermill
+#     cell_metadata_filter: tags,jupyter,-papermill
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
 #     text_representation:
@@ -52,12 +52,8 @@ DATA_DIR = None      # a dataset directory with metadata.csv; None = the embedde
 PROFILE = "sample"   # "sample" (CPU, minutes) or "full" (real WikiArt)
 FIGURES = "../figures"
 
-# %% tags=["injected-parameters"]
-# Parameters
-PROFILE = "sample"
-
-
 # %%
+# %matplotlib inline
 # NBVAL_IGNORE_OUTPUT
 from pathlib import Path
 import pandas as pd

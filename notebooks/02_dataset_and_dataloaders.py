@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-papermill
+#     cell_metadata_filter: tags,jupyter,-papermill
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
 #     text_representation:
@@ -46,12 +46,8 @@ BATCH_SIZE = 32
 WORKERS = 0          # DataLoader worker processes (Colab: 2)
 FIGURES = "../figures"
 
-# %% tags=["injected-parameters"]
-# Parameters
-PROFILE = "sample"
-
-
 # %%
+# %matplotlib inline
 from pathlib import Path
 import pandas as pd
 import torch

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-papermill
+#     cell_metadata_filter: tags,jupyter,-papermill
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
 #     text_representation:
@@ -52,12 +52,8 @@ SETTINGS = {
 CHECKPOINTS = "../checkpoints"
 FIGURES = "../figures"
 
-# %% tags=["injected-parameters"]
-# Parameters
-PROFILE = "sample"
-
-
 # %%
+# %matplotlib inline
 from pathlib import Path
 import pandas as pd
 import torch

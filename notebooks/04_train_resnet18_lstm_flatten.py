@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-papermill
+#     cell_metadata_filter: tags,jupyter,-papermill
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
 #     text_representation:
@@ -54,12 +54,8 @@ CHECKPOINTS = "../checkpoints"
 FIGURES = "../figures"
 ABLATION = "resnet18_gap"
 
-# %% tags=["injected-parameters"]
-# Parameters
-PROFILE = "sample"
-
-
 # %%
+# %matplotlib inline
 from pathlib import Path
 import pandas as pd
 import torch

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-papermill
+#     cell_metadata_filter: tags,jupyter,-papermill
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
 #     text_representation:
@@ -52,12 +52,8 @@ FIGURES = "../figures"
 N_BOOT = 1000
 WORKERS = 0            # DataLoader workers (the sample's images are small: 0 is fastest on 2 cores)
 
-# %% tags=["injected-parameters"]
-# Parameters
-PROFILE = "sample"
-
-
 # %%
+# %matplotlib inline
 from pathlib import Path
 import numpy as np
 import pandas as pd

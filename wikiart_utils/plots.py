@@ -20,6 +20,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogFormatter
 
+from . import provenance
+
 DPI = 120
 MAX_TICK_LABELS = 40  # more class names than this on one axis become unreadable
 GOOD, BAD = "#1a7f37", "#cf222e"  # caption colours for right / wrong predictions
@@ -39,6 +41,34 @@ def _finish(fig: Figure, path: str | Path | None) -> Figure:
         path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=DPI, bbox_inches="tight")
     return fig
+
+
+def figure_text(fig: Figure) -> str:
+    """A figure's plain-text form in a notebook: what it shows (its titles), not `<Figure size ...>`.
+
+    Text-only views of a notebook (a terminal, a diff, nbval's comparison) read this line; Jupyter shows
+    the PNG beside it."""
+    titles = [fig._suptitle.get_text()] if getattr(fig, "_suptitle", None) else []
+    titles += [ax.get_title() for ax in fig.axes if ax.get_title()][:3]
+    return "[figure] " + (" | ".join(t.replace("\n", " ") for t in titles) or f"{len(fig.axes)} panel(s)")
+
+
+def show_in_notebooks() -> None:
+    """In IPython, display every Figure as a PNG with `figure_text` as its text: the package's figures are
+    built without pyplot, and without this they would show as `<Figure size ...>` text."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401  (registers the png canvas)
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+    set_matplotlib_formats("png", bbox_inches="tight")
+    shell.display_formatter.formatters["text/plain"].for_type(
+        Figure, lambda fig, printer, cycle: printer.text(figure_text(fig)))
 
 
 def _plain_log_labels(axis) -> None:
@@ -239,14 +269,21 @@ def _to_image_array(image) -> np.ndarray:
 
 def image_grid(images: Sequence, captions: Sequence[str] | None = None, ncols: int = 4,
                title: str | None = None, colors: Sequence[str] | None = None, path: str | Path | None = None,
-               cell_size: float = 2.6, fontsize: float = 7) -> Figure:
+               cell_size: float = 2.6, fontsize: float = 7, paintings: pd.DataFrame | None = None) -> Figure:
     """Images in a grid with optional (multi-line) captions, each in its own colour.
+
+    `paintings`: the metadata rows (`path`, `painter`) of the paintings shown. Give it whenever the images
+    are paintings: with `path` it writes `provenance.record(paintings)` beside the figure, and it refuses
+    a painter not known to be in the public domain (see `provenance`) before anything is drawn.
 
     Use `caption_colors` to colour "true vs pred" captions green when right and red when wrong.
     Accepts PIL images, HxWx3 uint8 or [0, 1] float arrays, and CHW arrays/tensors (e.g. a denormalised
     batch). An empty list gives a small figure saying so instead of failing.
     """
     images = list(images)
+    sources = provenance.record(paintings) if paintings is not None else None
+    if path is not None and sources is not None:
+        sources.to_csv(provenance.record_path(path), index=False)
     if not images:
         fig = Figure(figsize=(4, 1), layout="constrained")
         fig.text(0.5, 0.5, "(no images)", ha="center", va="center")
@@ -335,3 +372,6 @@ def overlay_heatmap(image, heat: np.ndarray, alpha: float = 0.45, cmap: str = "j
         base = np.repeat(base[..., None], 3, axis=2)
     colours = matplotlib.colormaps[cmap](np.clip(heat, 0, 1))[..., :3]
     return (np.clip((1 - alpha) * base + alpha * colours, 0, 1) * 255).astype(np.uint8)
+
+
+show_in_notebooks()

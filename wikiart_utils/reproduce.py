@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[1]
+# the kernel's start-up notice ("running over TCP without encryption") is not something a learner can act on
+QUIET_KERNEL = ["--IPKernelApp.log_level=ERROR"]
 
 
 def notebooks(folder: Path | None = None) -> list[Path]:
@@ -35,14 +37,17 @@ def reproduce(data: str | None = None, profile: str = "sample", only: list[str] 
     out_dir = PROJECT / "notebooks" if in_place else Path(output_dir or PROJECT / "runs" / profile)
     out_dir.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("TQDM_DISABLE", "1")  # progress bars would differ on every run (nbval)
-    parameters = {"PROFILE": profile, **({"DATA_DIR": str(Path(data).resolve())} if data else {}),
-                  **(parameters or {})}
+    # in place, the notebooks' own defaults are the sample run: nothing to inject, so the committed
+    # notebooks keep their single `parameters` cell (papermill adds an `injected-parameters` one otherwise)
+    parameters = {} if in_place else {"PROFILE": profile, **({"DATA_DIR": str(Path(data).resolve())} if data else {}),
+                                      **(parameters or {})}
     written = []
     for source in sources:
         start = time.perf_counter()
         target = out_dir / source.name
         papermill.execute_notebook(str(source), str(target), parameters=parameters, kernel_name=kernel,
-                                   cwd=str(PROJECT / "notebooks"), progress_bar=False)
-        print(f"{source.name}: executed in {time.perf_counter() - start:.0f} s -> {target}")
+                                   cwd=str(PROJECT / "notebooks"), progress_bar=False,
+                                   extra_arguments=QUIET_KERNEL)
+        print(f"{source.name}: executed in {time.perf_counter() - start:.0f} s -> {os.path.relpath(target)}")
         written.append(target)
     return written
