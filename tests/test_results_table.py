@@ -1,4 +1,4 @@
-"""The README's table on real paintings is results/<run>/metrics.json, cell for cell.
+"""The real-paintings tables (README.md, results/README.md) are results/<run>/metrics.json, cell for cell.
 
 The numbers are committed twice (the run's metrics.json and the README prose); this catches a rerun
 whose README row was not updated, or a hand-edited number.
@@ -6,6 +6,8 @@ whose README row was not updated, or a hand-edited number.
 import json
 import re
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 ROW = re.compile(r"^\| `(?P<run>[a-z0-9_]+)`[^|]*\|(?P<cells>.*)\|$")
@@ -15,15 +17,16 @@ def interval(value: float, ci: list[float]) -> str:
     return f"{value:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
 
 
-def subset_section() -> list[str]:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    start = text.index("### On real paintings: the 32,245-painting subset")
-    return text[start:text.index("\n### ", start + 1)].splitlines()
+def table_lines(document: str) -> list[str]:
+    return (ROOT / document).read_text(encoding="utf-8").splitlines()
 
 
-def test_every_real_run_in_the_readme_table_matches_its_metrics_json():
-    lines = subset_section()
+@pytest.mark.parametrize("document", ["README.md", "results/README.md"])
+def test_every_real_run_in_the_table_matches_its_metrics_json(document):
+    lines = table_lines(document)
     header = next(line for line in lines if line.startswith("| model (from scratch, CPU)"))
+    lines = lines[lines.index(header):]
+    lines = lines[:lines.index("")] if "" in lines else lines  # the table ends at the first blank line
     rows = {m["run"]: [c.strip() for c in m["cells"].split("|")] for m in map(ROW.match, lines) if m}
     runs = sorted(p.parent.name for p in (ROOT / "results").glob("*/metrics.json") if "_unknown_as_" not in p.parent.name)
     assert sorted(rows) == runs, "the README table and results/ list different runs"
@@ -39,10 +42,37 @@ def test_every_real_run_in_the_readme_table_matches_its_metrics_json():
 
 
 def test_the_older_convention_rows_on_the_subset_match_their_metrics_json():
-    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    lines = table_lines("results/README.md")
     older = lines.index(next(line for line in lines if "older convention (unknown = Dürer)" in line and "subset" in line))
     for line, run in ((lines[older], "resnet18_gap_unknown_as_durer"), (lines[older + 1], "resnet18_gap")):
         m = json.loads((ROOT / "results" / run / "metrics.json").read_text())["artist"]
         cells = [c.strip() for c in line.strip("|").split("|")]
         assert cells[2:] == [f"{m['n']:,}", interval(m["top1"], m["top1_ci"]), f"{m['majority_baseline']:.3f}",
                              f"{m['macro_f1']:.3f}"], run
+
+
+def test_results_module_reads_the_committed_files():
+    """wikiart_utils.results is what notebooks 04 and 07 read: every run, its settings, the paired table."""
+    from wikiart_utils import results
+
+    scored = results.metrics()
+    assert sorted(scored) == sorted(p.parent.name for p in (ROOT / "results").glob("*/metrics.json")
+                                    if "_unknown_as_" not in p.parent.name)
+    settings = results.settings()
+    assert set(settings.index) == set(scored)
+    assert not settings["pretrained"].any(), "every committed real run is from scratch"
+    paired = results.paired()
+    text = (ROOT / "results" / "paired.md").read_text(encoding="utf-8")
+    assert len(paired) == 3 * sum(line.startswith("| `") for line in text.splitlines())
+    for row in paired.itertuples():
+        assert row.lo <= row.difference <= row.hi and row.n > 0
+        assert f"{row.difference:+.3f} [{row.lo:+.3f}, {row.hi:+.3f}] (n = {row.n})" in text
+
+
+def test_verdict_reads_the_interval():
+    from wikiart_utils import results
+
+    row = {"a": "x", "b": "y", "lo": 0.01, "hi": 0.05}
+    assert results.verdict(row) == "x better"
+    assert results.verdict({**row, "lo": -0.05, "hi": -0.01}) == "y better"
+    assert results.verdict({**row, "lo": -0.01, "hi": 0.02}) == "cannot tell apart"

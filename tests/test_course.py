@@ -1,0 +1,100 @@
+"""The committed notebooks read as a course: figures a learner can see, one parameters cell, and the same
+shape in every notebook (what you will learn, take-aways, exercises with hints and worked solutions that
+ran, further reading).
+
+These read the committed .ipynb files (fast); nbval re-executes them in `make test`.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from wikiart_utils import reproduce
+
+NOTEBOOKS = reproduce.notebooks()
+IDS = [nb.stem[:2] for nb in NOTEBOOKS]
+
+
+def cells(notebook: Path) -> list:
+    return nbformat.read(notebook, as_version=4).cells
+
+
+def outputs(notebook: Path) -> list[dict]:
+    return [o for c in cells(notebook) if c.cell_type == "code" for o in c.get("outputs", [])]
+
+
+def markdown(notebook: Path) -> str:
+    return "\n".join(c.source for c in cells(notebook) if c.cell_type == "markdown")
+
+
+def test_there_are_seven_notebooks():
+    assert IDS == ["01", "02", "03", "04", "05", "06", "07"]
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=IDS)
+def test_no_figure_shows_as_text(notebook):
+    """A figure displayed without a PNG is `<Figure size ...>` text: the learner sees no picture."""
+    as_text = [o for o in outputs(notebook)
+               if "<Figure size" in "".join(o.get("data", {}).get("text/plain", "")) or
+               ("[figure]" in "".join(o.get("data", {}).get("text/plain", "")) and "image/png" not in o.get("data", {}))]
+    assert not as_text, f"{notebook.name}: {len(as_text)} figure output(s) without an image"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=IDS)
+def test_every_saved_figure_is_also_shown(notebook):
+    """Each cell that saves a figure to FIGURES shows at least as many images as it saves figures."""
+    for cell in cells(notebook):
+        if cell.cell_type != "code" or "{FIGURES}/" not in cell.source:
+            continue
+        images = sum("image/png" in o.get("data", {}) for o in cell.get("outputs", []))
+        assert images >= 1, f"{notebook.name}: a cell saves a figure but shows none:\n{cell.source[:200]}"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=IDS)
+def test_one_parameters_cell_and_no_error(notebook):
+    tags = [set(c.metadata.get("tags", [])) for c in cells(notebook)]
+    assert sum("parameters" in t for t in tags) == 1, f"{notebook.name}: needs exactly one parameters cell"
+    assert not any("injected-parameters" in t for t in tags), f"{notebook.name}: papermill's injected cell committed"
+    errors = [o for o in outputs(notebook) if o.get("output_type") == "error"]
+    assert not errors, f"{notebook.name}: committed error output"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=IDS)
+def test_course_sections(notebook):
+    text = markdown(notebook)
+    for heading in ("## What you will learn", "## Take-aways", "## Exercises", "## Further reading"):
+        assert re.search(rf"^{re.escape(heading)}", text, re.M), f"{notebook.name}: no '{heading}' section"
+    order = [text.index(h) for h in ("## What you will learn", "## Take-aways", "## Exercises", "## Further reading")]
+    assert order == sorted(order), f"{notebook.name}: sections out of order"
+
+
+def further_reading(notebook: Path) -> str:
+    text = markdown(notebook)
+    return text[text.index("## Further reading"):]
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=IDS)
+def test_further_reading_names_works_with_a_year(notebook):
+    entries = [line for line in further_reading(notebook).splitlines() if line.lstrip().startswith(("-", "*", "1"))]
+    dated = [line for line in entries if re.search(r"\b(19|20)\d\d\b", line)]
+    assert len(dated) >= 2, f"{notebook.name}: further reading should name at least two works with their year"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=IDS)
+def test_exercises_have_hints_and_solutions_that_ran(notebook):
+    book = cells(notebook)
+    exercises = [i for i, c in enumerate(book) if c.cell_type == "markdown" and re.match(r"\*\*Exercise \d+", c.source)]
+    assert len(exercises) >= 3, f"{notebook.name}: {len(exercises)} exercises, want at least 3"
+    for n, i in enumerate(exercises, start=1):
+        assert "<details>" in book[i].source and "Hint" in book[i].source, f"{notebook.name}: exercise {n} has no hint"
+        end = exercises[n] if n < len(exercises) else len(book)
+        solutions = [c for c in book[i + 1:end] if c.cell_type == "code" and "solution" in c.metadata.get("tags", [])]
+        assert solutions, f"{notebook.name}: exercise {n} has no solution cell"
+        solution = solutions[0]
+        assert solution.metadata.get("jupyter", {}).get("source_hidden"), \
+            f"{notebook.name}: the solution to exercise {n} is not collapsed"
+        assert solution.get("execution_count"), f"{notebook.name}: the solution to exercise {n} did not run"
+        assert not [o for o in solution.get("outputs", []) if o.get("output_type") == "error"]

@@ -1,0 +1,76 @@
+"""The committed results on real paintings (`results/`), read for the notebooks and the README.
+
+`tools/real_results.py` trains five variants from scratch (no ImageNet weights can be had on the
+project's machines) on the 32,245-painting WikiArt subset and scores each on its whole test split:
+`results/<run>/metrics.json` (per task: n, top-1 with a 95% bootstrap interval, majority baseline, ...),
+`command.txt` (how it was trained), `run.json` (machine, date) and `results/paired.md` (top-1 of run A
+minus run B on the same test paintings, with paired bootstrap intervals). Nothing here is retyped:
+the notebooks read these files through this module.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import Path
+
+import pandas as pd
+
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+TASKS = ("artist", "genre", "style")
+_PAIR_ROW = re.compile(r"^\| `(?P<a>[^`]+)` - `(?P<b>[^`]+)` \|(?P<cells>.*)\|$")
+_CELL = re.compile(r"(?P<d>[+-]\d+\.\d+) \[(?P<lo>[+-]\d+\.\d+), (?P<hi>[+-]\d+\.\d+)\] \(n = (?P<n>\d+)\)")
+
+
+def run_names(folder: str | Path = RESULTS, older_convention: bool = False) -> list[str]:
+    """Runs with a metrics.json; the older 'unknown = Durer' run only when asked for."""
+    names = sorted(p.parent.name for p in Path(folder).glob("*/metrics.json"))
+    return [n for n in names if older_convention or "_unknown_as_" not in n]
+
+
+def metrics(folder: str | Path = RESULTS, older_convention: bool = False) -> dict[str, dict]:
+    """run -> its metrics.json (the input of `evaluate.compare`)."""
+    return {name: json.loads((Path(folder) / name / "metrics.json").read_text("utf-8"))
+            for name in run_names(folder, older_convention)}
+
+
+def settings(folder: str | Path = RESULTS) -> pd.DataFrame:
+    """How each run was trained, read from its command.txt and run.json: one row per run."""
+    rows = []
+    for name in run_names(folder):
+        command = shlex.split((Path(folder) / name / "command.txt").read_text("utf-8").splitlines()[0])
+        flags = {command[i][2:]: (command[i + 1] if i + 1 < len(command) and not command[i + 1].startswith("--")
+                                  else True) for i in range(len(command)) if command[i].startswith("--")}
+        run = json.loads((Path(folder) / name / "run.json").read_text("utf-8"))
+        rows.append({"run": name, "epochs": int(flags["epochs"]), "image_size": int(flags["image-size"]),
+                     "train_limit": int(flags.get("train-limit", 0)) or None,
+                     "backbone": "frozen (random)" if flags.get("freeze-backbone") else "trained",
+                     "pretrained": bool(run.get("pretrained")), "data": run.get("data"),
+                     "machine": f"{run.get('machine')}, {run.get('cores')} cores, gpu: {run.get('gpu')}",
+                     "date": str(run.get("date", ""))[:10]})
+    return pd.DataFrame(rows).set_index("run")
+
+
+def paired(folder: str | Path = RESULTS) -> pd.DataFrame:
+    """results/paired.md as a table: a, b, task, difference (top-1 of a minus b), lo, hi (95%), n."""
+    lines = (Path(folder) / "paired.md").read_text("utf-8").splitlines()
+    header = next(line for line in lines if line.startswith("| A - B |"))
+    tasks = [t for t in re.findall(r"\| (\w+) top-1 difference", header)]
+    rows = []
+    for match in filter(None, map(_PAIR_ROW.match, lines)):
+        cells = [_CELL.search(c) for c in match["cells"].split("|")]
+        if None in cells or len(cells) != len(tasks):
+            raise ValueError(f"results/paired.md: cannot read the row for {match['a']} - {match['b']}")
+        for task, cell in zip(tasks, cells):
+            rows.append({"a": match["a"], "b": match["b"], "task": task, "difference": float(cell["d"]),
+                         "lo": float(cell["lo"]), "hi": float(cell["hi"]), "n": int(cell["n"])})
+    return pd.DataFrame(rows)
+
+
+def verdict(row: pd.Series) -> str:
+    """Plain words for one paired difference: which run is better, or that the interval includes 0."""
+    if row["lo"] > 0:
+        return f"{row['a']} better"
+    if row["hi"] < 0:
+        return f"{row['b']} better"
+    return "cannot tell apart"
