@@ -8,7 +8,9 @@ Modules, one job each, layered without cycles:
   (frozen-backbone token caches);
 - training: engine (train_one_epoch, evaluate), train (a whole run), checkpoint (the file format),
   runtime (device, precision, RNG), distributed (DDP);
-- results: evaluate (metrics.json, predictions), metrics, plots, predict; reproduce (run the notebooks);
-  cli (`python -m wikiart_utils <command>`).
+- results: evaluate (metrics.json, predictions), metrics, plots, predict; results (the committed
+  real-paintings results); provenance (which paintings may be shown, and where each comes from);
+- the course: lesson (what the training notebooks share); reproduce (run the notebooks); cli
+  (`python -m wikiart_utils <command>`).
 """
 __version__ = "0.1.0"
