@@ -11,16 +11,16 @@ export TQDM_DISABLE ?= 1
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -q --upgrade pip
 
 # the course: the package, its notebooks' tools and JupyterLab
 $(VENV)/.installed: pyproject.toml | $(PY)
-	$(PY) -m pip install -e .
+	$(PY) -m pip install -q -e .
 	touch $@
 
 # dev: the test tools; hub: `datasets` for the download command (its tests run in `make test`)
 $(VENV)/.installed-dev: pyproject.toml | $(PY)
-	$(PY) -m pip install -e ".[dev,hub]"
+	$(PY) -m pip install -q -e ".[dev,hub]"
 	touch $@
 
 setup: $(VENV)/.installed
