@@ -19,17 +19,21 @@
 #
 # # 01 · Exploring WikiArt: three tasks, one long tail
 #
-# Every painting in WikiArt carries up to three labels: its **style** (27 movements, from Early Renaissance
-# to Pop Art), its **genre** (10 subjects: landscape, portrait, ...) and its **artist**. Before training
-# anything we look at how these labels are distributed, because that decides which numbers mean anything.
+# Every painting in WikiArt carries up to three labels: its **style** (the art movement, from Early
+# Renaissance to Pop Art), its **genre** (the subject: landscape, portrait, ...) and its **artist**. Before
+# training anything we look at how these labels are distributed, because that decides which numbers mean
+# anything. Everything runs on the embedded real sample in a few seconds; set `DATA_DIR` to run it on the
+# full WikiArt.
 #
-# You will see:
+# ## What you will learn
+#
 # 1. the dataset directory contract (`metadata.csv`) and how many labels each task really has;
-# 2. the long tail: a few classes own most paintings (linear and log plots);
-# 3. unknown labels — an artist outside the 128 most represented painters, a missing genre — which are
+# 2. what the embedded sample covers of WikiArt, and why;
+# 3. the long tail: a few classes own most paintings (linear and log plots);
+# 4. unknown labels — an artist outside the 128 most represented painters, a missing genre — are
 #    *missing*, never a class of their own;
-# 4. how styles and genres co-occur, image sizes, and paintings filed under two styles;
-# 5. why plain accuracy flatters a model on such data, and what to report instead.
+# 5. how styles and genres co-occur, image sizes, and paintings filed under two styles;
+# 6. why plain accuracy flatters a model on such data, and what to report instead.
 
 # %%
 # Colab only: clone the course into /content, install it, work in its notebooks/ folder. Locally: nothing.
@@ -59,11 +63,12 @@ from pathlib import Path
 import pandas as pd
 import matplotlib.pyplot as plt
 import wikiart_utils as wu
-from wikiart_utils import data, eda, index, plots
+from wikiart_utils import data, eda, evaluate, index, plots
 
 pd.set_option("display.width", 140)
 Path(FIGURES).mkdir(exist_ok=True)
 root = data.dataset_dir(DATA_DIR)
+full = wu.labels.stats()  # counts of the full WikiArt, from the ArtGAN label files (shipped with the package)
 
 # %% [markdown]
 # ## The dataset directory
@@ -81,31 +86,67 @@ print(f"{len(meta):,} images, columns: {list(meta.columns)}")
 meta[["path", "style", "genre", "artist", "painter", "width", "height", "split"]].head()
 
 # %% [markdown]
+# One row per image: the path doubles as the style (its folder) and the painter (the slug before `_`).
+# The first rows already show a missing label: Adriaen van Ostade is not one of the 128 artists, so
+# `artist` is empty while `painter` keeps his slug.
+
+# %% [markdown]
 # ## What we are classifying
 #
 # Two paintings of each style in the sample, captioned artist / genre / style (`?` = unknown). The
-# sample's source squashed every painting to a square, so some look stretched.
+# grid also writes `figures/01_paintings_by_style.provenance.csv`: each painting's path, painter, the
+# painter's year of death and its source.
 
 # %%
 picks = eda.examples(meta, "style", k=2)
 plots.image_grid([wu.images.decode(root / p) for p in picks["path"]], eda.captions(picks), ncols=8,
-                 path=f"{FIGURES}/01_paintings_by_style.png", cell_size=2.0)
+                 path=f"{FIGURES}/01_paintings_by_style.png", cell_size=2.0, paintings=picks)
+
+# %% [markdown]
+# Telling a Baroque portrait from a Rococo one is already hard at this size, and many captions start
+# with `artist?`. The sample's source squashed every painting to a square, so some look stretched.
+
+# %% [markdown]
+# ## What the sample covers
+#
+# WikiArt has 27 styles. The sample is cut from a public subset of it (`jalpv1/wiki-art-selected-resized`
+# at commit `f7db1e48`, see `data/real-sample/README.md`) that holds only 11 of them, and keeps only
+# painters who died by 1926 (public domain). The table lists the 11 and counts every case:
+
+# %%
+coverage = eda.style_coverage(meta)
+print(coverage["where"].value_counts().to_string())
+coverage[coverage.in_source_subset]
+
+# %% [markdown]
+# Of the 11 styles in the source subset, 8 are in the sample; the 3 marked "source subset only"
+# (Abstract Expressionism, Minimalism and Pop Art) have no painter in it who died by 1926, so none of their
+# paintings can be shipped. The other 16 WikiArt styles are not in the source subset at all — it is not
+# the painters' dates that leave them out.
 
 # %% [markdown]
 # ## How many labels does each task have?
 #
-# Style is always known (it is the folder). One painting in six here has no genre in the ArtGAN files
-# (one in five in the full WikiArt), and about four in ten are by painters outside the 128 with at least
-# 150 paintings in the full WikiArt: for the artist task these are **unknown**, excluded from its loss and
-# its metrics — not folded into some class.
+# Style is always known (it is the folder). Genre and artist are not: for the artist task a painting by a
+# painter outside the 128 most represented is **unknown**, excluded from its loss and its metrics — not
+# folded into some class.
 
 # %%
+print(f"full WikiArt: {full['n_images']:,} paintings; genre unknown {full['genre_unknown'] / full['n_images']:.3f}, "
+      f"artist unknown {full['artist_unknown'] / full['n_images']:.3f} (the 128 artists are the painters with at "
+      f"least {full['min_paintings_per_artist']} paintings)")
 eda.unknown_share(meta)
+
+# %% [markdown]
+# In the sample one painting in six has no genre (0.165) and four in ten (0.420) are by painters outside the
+# 128; in the full WikiArt the shares are one in five (0.202) and 0.453. A model's artist accuracy is
+# therefore measured on a little more than half of the paintings.
 
 # %% [markdown]
 # ## The long tail
 #
-# Sorted class frequencies, on a linear and a log scale. The log scale shows the tail the linear one hides.
+# Sorted class frequencies, on a linear and a log scale; each title gives the ratio between the most and
+# the least frequent class present.
 
 # %%
 fig, axes = plt.subplots(3, 2, figsize=(14, 10))
@@ -115,11 +156,14 @@ for row, task in zip(axes, wu.labels.TASKS):
     plots.long_tail(counts, title=f"{task} (log)", log=True, ax=row[1])
 fig.tight_layout()
 fig.savefig(f"{FIGURES}/01_long_tail.png", dpi=110, bbox_inches="tight")
+plt.show()
 
 # %% [markdown]
-# The same plot for the **full WikiArt** (81,446 paintings, counted from the ArtGAN label files and shipped
-# with the package). The real sample keeps 8 of the 27 styles: the others (Abstract Expressionism, Pop
-# Art, …) have no painter who died by 1926, so they cannot be shipped; its tail is shorter but as steep.
+# The log scale shows the tail the linear one hides. Styles range 136× (Impressionism to Fauvism), genres
+# 529× — one abstract painting in the whole sample — and the artists present 12×; 90 of the 128 artist
+# classes have no painting here at all (see below).
+#
+# The same plot for the **full WikiArt**, counted from the ArtGAN label files:
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(16, 3.8))
@@ -127,65 +171,196 @@ for ax, task in zip(axes, wu.labels.TASKS):
     plots.long_tail(eda.real_counts(task), title=f"full WikiArt: {task} (log)", log=True, ax=ax)
 fig.tight_layout()
 fig.savefig(f"{FIGURES}/01_long_tail_full_wikiart.png", dpi=110, bbox_inches="tight")
+plt.show()
+
+# %% [markdown]
+# In the full WikiArt styles range 133×, about as steep as in the sample, while genres are much more even
+# (7×): the sample's 529× comes from a genre it barely samples. Artists range 13×: every one of the 128 has
+# at least 150 paintings by construction.
 
 # %% [markdown]
 # ## Most and least represented artists (here, and in the full WikiArt)
 
 # %%
-here, full = eda.label_counts(meta, "artist"), eda.real_counts("artist")
-pd.DataFrame({"top artists": here.index[:8], "paintings": here.values[:8],
-              "bottom artists": here.index[-8:], "paintings ": here.values[-8:],
-              "full WikiArt top": full.index[:8], "full": full.values[:8]})
+artists = eda.label_counts(meta, "artist")
+print(f"{(artists > 0).sum()} of the 128 artists have paintings here; {(artists == 0).sum()} have none")
+eda.class_extremes(meta, "artist", k=8)
+
+# %% [markdown]
+# Renoir and Monet lead here, with Pissarro and Rembrandt behind them; the least represented artists present
+# have 8 or 9 paintings (`class_extremes` leaves out the 90 with none: their rows would all read 0). The
+# full WikiArt's list differs because the sample keeps only painters dead by 1926 whose paintings are in
+# its 11 source styles, and shrinks the big painters more than the small ones.
 
 # %% [markdown]
 # ## Which styles paint which genres?
 #
 # Row-normalised: each row shows what share of a style's (genre-labelled) paintings falls in each genre.
-# Ukiyo-e is mostly genre painting and landscape, Baroque leans to portraits and religious painting,
-# Impressionism to landscapes: style and genre are far from independent, one reason a shared (multitask)
-# representation helps.
 
 # %%
 plots.cooccurrence_heatmap(meta, "style", "genre", normalize="row",
                            path=f"{FIGURES}/01_style_genre_heatmap.png")
 
 # %% [markdown]
+# The heatmap's rows are uneven. Its two largest cells per row, in numbers:
+
+# %%
+eda.top_classes(meta, "style", "genre", k=2)
+
+# %% [markdown]
+# Ukiyo-e here is first portrait (0.34), then genre painting (0.30); Baroque leans to religious painting
+# (0.32) and portraits (0.27); Impressionism to landscapes (0.39); Rococo is half portraits (0.52). The
+# small styles rest on few paintings (Fauvism: 8). Style and genre are far from independent, one reason a
+# shared (multitask) representation helps.
+
+# %% [markdown]
 # ## Image sizes
-#
-# Every image of the sample is 128 × 128: its source squashed each painting to 224 × 224 and the sample
-# was resized from there. In wikiart.zip sizes vary (a few hundred to several thousand pixels a side), which
-# is why `python -m wikiart_utils prepare` resizes a real dataset once before training.
 
 # %%
 eda.image_sizes(meta)
 
 # %% [markdown]
+# Every image of the sample is 128 × 128 (the table's min and max). Its source had squashed each painting
+# to 224 × 224 and the sample was resized from there (`data/real-sample/README.md`). In wikiart.zip sizes
+# vary, which is why `python -m wikiart_utils prepare` resizes a real dataset once before training.
+
+# %% [markdown]
 # ## Paintings filed under two styles
 #
-# In the real data 1,349 file names sit in two style folders: the same painting, labelled twice. The split
+# In the full WikiArt some file names sit in two style folders: the same painting, labelled twice. The split
 # function groups them (and byte-identical files) so that one painting never lands in both train and test.
+# Here is how many there are in the full WikiArt (counted on the ArtGAN label files; README.md, "Splits"),
+# and how many in this dataset:
 
 # %%
 twice = eda.double_filed(meta)
-print(f"{len(twice)} paintings filed under two styles; all in a single split: {(~twice.splits.str.contains(',')).all()}")
+print(f"full WikiArt: {eda.DOUBLE_FILED_FULL:,} file names in two style folders")
+print(f"here: {len(twice)} paintings filed under two styles; all in a single split: "
+      f"{(~twice.splits.str.contains(',')).all()}")
 twice.head()
+
+# %% [markdown]
+# The sample has none: it keeps a few paintings per painter out of its 32,245-painting source subset
+# (`data/real-sample/README.md`), and no file name ended up in two of its style folders, so the table is
+# empty. Run the notebook on the full WikiArt (`DATA_DIR`) to see the pairs, each kept within one split.
 
 # %% [markdown]
 # ## What the imbalance means for accuracy
 #
 # A model that always answers the most frequent class scores the **majority baseline** on top-1 accuracy,
-# with a macro-F1 near zero. Every accuracy in this course is therefore shown beside that baseline, with a
-# 95% interval, and beside macro-F1 and balanced accuracy.
-#
-# A cautionary tale: an earlier CNN-LSTM WikiArt project put every painting by a less represented artist
-# into one real artist's class (`albrecht-durer`). On its test list that class holds 52% of the rows — so
-# "always answer Dürer" scores 52% artist accuracy there. Notebook 07 measures how much that convention
-# inflates a model's artist score.
+# with a macro-F1 near zero:
 
 # %%
 eda.accuracy_paradox(meta)
 
 # %% [markdown]
-# **Take-aways.** Report per-task metrics over *labelled* rows only; show `n`, the majority baseline and a
-# confidence interval; prefer macro-F1 / balanced accuracy to compare models across the long tail.
+# "Always Impressionism" scores 0.449 style accuracy here, with a macro-F1 of 0.078; always answering
+# portrait scores 0.261 on genre. Every accuracy in this course is therefore shown beside that baseline,
+# with a 95% interval, and beside macro-F1 and balanced accuracy.
+#
+# **A cautionary tale.** What we have of an earlier public CNN-LSTM WikiArt project is its test protocol:
+# a test list of 6,109 rows with 128 artist classes (the lists are kept outside this repository), and the
+# top-1 it reported. Its artist labels put every painting by a less represented artist into one real
+# artist's class. Its numbers, as `wikiart_utils.evaluate.OLDER_PROJECT` keeps them:
+
+# %%
+old = evaluate.OLDER_PROJECT
+print("reported top-1:", old["reported_top1"])
+print(f"share of its test rows in the artist majority class: {old['majority_artist_share']:.3f}")
+print(old["note"])
+
+# %% [markdown]
+# On that list "always answer Dürer" already scores 0.520 artist accuracy, most of the 0.6518 it
+# reported: a majority baseline that high hides how little a model learned about the other artists. Notebook 07
+# measures how much that convention inflates a model's artist score.
+
+# %% [markdown]
+# ## Take-aways
+#
+# - The three tasks are imbalanced in different ways: style has a steep tail, genre a missing label for
+#   one painting in six, artist a missing label for four in ten.
+# - Unknown labels are missing, not a class: report per-task metrics over *labelled* rows only.
+# - Show `n`, the majority baseline and a confidence interval beside every accuracy; prefer macro-F1 and
+#   balanced accuracy to compare models across the long tail.
+# - Know your sample: this one has 8 of 27 styles and 38 of 128 artists, so the course's sample numbers
+#   are not full-WikiArt numbers.
+#
 # Next: `02_dataset_and_dataloaders.ipynb` turns this table into tensors.
+
+# %% [markdown]
+# ## Exercises
+#
+# Solutions are hidden below each exercise; try first.
+
+# %% [markdown]
+# **Exercise 1 (quick).** What share of the artist labels is unknown in the **train** split only? Is it
+# close to the share over the whole sample?
+#
+# <details><summary>Hint</summary>Filter <code>meta[meta.split == "train"]</code> and pass it to
+# <code>eda.unknown_share</code>.</details>
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution to exercise 1
+train = meta[meta.split == "train"]
+pd.DataFrame({"train": eda.unknown_share(train).loc["artist"], "whole sample": eda.unknown_share(meta).loc["artist"]})
+
+# %% [markdown]
+# 0.422 in train against 0.420 overall. The splits are stratified by style, not by artist, yet the shares
+# agree: the split hashes each file name, which is as good as random with respect to who painted it.
+
+# %% [markdown]
+# **Exercise 2 (medium).** Compute the majority baseline of each task on the **full WikiArt**
+# (`eda.real_counts`) and compare it with the sample's (`eda.accuracy_paradox`). Which task's baseline
+# changes most, and why?
+#
+# <details><summary>Hint</summary>The majority baseline is <code>counts.max() / counts.sum()</code>; for
+# artist and genre, <code>real_counts</code> counts labelled paintings only.</details>
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution to exercise 2
+sample_base = eda.accuracy_paradox(meta)["majority_accuracy"]
+full_base = pd.Series({t: eda.real_counts(t).max() / eda.real_counts(t).sum() for t in wu.labels.TASKS})
+pd.DataFrame({"sample": sample_base, "full WikiArt": full_base.round(3)})
+
+# %% [markdown]
+# Style changes most: with only 8 styles, Impressionism holds almost half of the sample, while among the
+# full WikiArt's 27 styles it is a much smaller share. A baseline belongs to a dataset, never to a task.
+
+# %% [markdown]
+# **Exercise 3 (open-ended).** Max/min ratios depend on the rarest class alone. Find a measure of
+# imbalance that uses the whole distribution, e.g. the *effective number of classes* exp(entropy), and
+# compare the tasks in the sample and in the full WikiArt. What other measure would you report?
+#
+# <details><summary>Hint</summary><code>eda.effective_classes(counts)</code> computes exp(−Σ p log p);
+# compare it with the number of classes present. Also try the Gini coefficient or the share of paintings
+# in the largest 10% of classes.</details>
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution to exercise 3
+rows = {}
+for task in wu.labels.TASKS:
+    here, whole = eda.label_counts(meta, task), eda.real_counts(task)
+    rows[task] = {"present here": int((here > 0).sum()), "effective here": round(eda.effective_classes(here), 1),
+                  "present full": int((whole > 0).sum()), "effective full": round(eda.effective_classes(whole), 1)}
+pd.DataFrame.from_dict(rows, orient="index")
+
+# %% [markdown]
+# The effective number of classes is well below the number present in every case: the sample's 8 styles
+# behave like about 4 equally frequent ones. Relative to its number of classes, style is the most uneven
+# task, both here and in the full WikiArt.
+
+# %% [markdown]
+# ## Further reading
+#
+# - W. R. Tan, C. S. Chan, H. E. Aguirre and K. Tanaka, "Ceci n'est pas une pipe: A deep convolutional
+#   network for fine-art paintings classification", ICIP 2016 — the WikiArt style / genre / artist tasks
+#   and the label files this course uses.
+# - W. R. Tan, C. S. Chan, H. E. Aguirre and K. Tanaka, "Improved ArtGAN for Conditional Synthesis of
+#   Natural Image and Artwork", IEEE Transactions on Image Processing, 2019 — the ArtGAN release of
+#   `wikiart.zip` and its CSVs.
+# - N. Japkowicz and S. Stephen, "The class imbalance problem: A systematic study", Intelligent Data
+#   Analysis, 2002.
+# - H. He and E. A. Garcia, "Learning from imbalanced data", IEEE Transactions on Knowledge and Data
+#   Engineering, 2009.
+# - B. Efron and R. J. Tibshirani, *An Introduction to the Bootstrap*, Chapman & Hall, 1993 — the
+#   confidence intervals reported beside every accuracy.

@@ -19,12 +19,17 @@
 #
 # # 02 · From files to batches: splits, the Dataset and fast DataLoaders
 #
-# This notebook builds what every training notebook uses:
-# 1. deterministic, style-stratified **splits** that never put one painting in two splits;
-# 2. a torch **Dataset** that decodes any image safely (CMYK, grey, 16-bit, EXIF-rotated; damaged files
-#    skipped, never crashing an epoch) and returns the three labels with `-1` where unknown;
-# 3. `torchvision.transforms.v2` pipelines for training and evaluation;
-# 4. a **DataLoader** and how many images per second it delivers.
+# Notebook 01 looked at `metadata.csv` as a table. This notebook turns it into what every training notebook
+# consumes: batches of image tensors with three labels each, drawn from splits that a model cannot cheat on.
+#
+# ## What you will learn
+#
+# 1. how deterministic, style-stratified **splits** keep one painting out of two splits, and how to check it;
+# 2. what the torch **Dataset** returns: a uint8 image that decodes safely (CMYK, grey, 16-bit, EXIF-rotated;
+#    damaged files skipped, never crashing an epoch) and the three labels, with `-1` where unknown;
+# 3. the `torchvision.transforms.v2` pipelines for training and evaluation, read from their printout;
+# 4. a **DataLoader**, what one labelled batch looks like, and how many images per second it delivers;
+# 5. why decoding can move to the GPU, and that the GPU path gives the same batches.
 
 # %%
 # Colab only: clone the course into /content, install it, work in its notebooks/ folder. Locally: nothing.
@@ -70,12 +75,19 @@ meta = index.read_metadata(root)
 eda.split_sizes(meta)
 
 # %% [markdown]
+# 1,940 / 243 / 243 images is 80/10/10. Each task has its own `n`: style is labelled everywhere, genre and
+# artist only where known — the test split has 137 paintings with a known artist, so every artist score on
+# it rests on those 137.
+#
 # Stratification keeps each style's share nearly equal across splits (the ten most frequent styles):
 
 # %%
 eda.split_balance(meta, 'style').head(10).round(3)
 
 # %% [markdown]
+# The three columns agree to within 0.002 for every style. The rare ones (Cubism, Fauvism) differ most: a
+# style with a handful of paintings cannot be cut into 80/10/10 exactly, a painting more or less shows.
+#
 # A check worth keeping in any project: no painting (same file name or same bytes) in two splits.
 
 # %%
@@ -84,14 +96,19 @@ leaks = meta.groupby(groups.values).split.nunique().gt(1).sum()
 print(f"{groups.nunique()} paintings in {len(meta)} files; paintings in more than one split: {leaks}")
 
 # %% [markdown]
+# Here every file is its own painting and none leaks. On the full WikiArt, where 1,349 file names sit in two
+# style folders (notebook 01), the same check counts fewer paintings than files, and still no leak.
+
+# %% [markdown]
 # ## The Dataset
 #
 # `WikiArtDataset(root, split, image_size)` returns `(image, targets)`: the image as a uint8 tensor
 # `[3, H, W]` and the three class indices in the order artist, genre, style — `-1` where unknown.
 # Images stay uint8 until the model: its first step, `data.normalize`, applies the ImageNet normalisation
 # on the model's own device. The loader workers then skip a float pass over every pixel, and a batch
-# crossing to the GPU is 4x smaller. JPEGs are decoded by libjpeg-turbo already scaled down in the DCT
-# (a 1280x1024 painting comes out at 320x256 for 224 px), so no full-size image is ever built.
+# crossing to the GPU is 4x smaller (1 byte a value instead of 4). Large JPEGs are decoded by
+# libjpeg-turbo already scaled down in the DCT (`WikiArtDataset.load`: a 1280x1024 painting comes out at
+# 320x256 for 224 px), so no full-size image is ever built.
 
 # %%
 train_set = data.WikiArtDataset(root, "train", IMAGE_SIZE)
@@ -102,45 +119,69 @@ print("image:", tuple(image.shape), image.dtype, "| targets (artist, genre, styl
 print({task: wu.labels.decode(task, int(t)) or "(unknown)" for task, t in zip(wu.labels.TASKS, targets)})
 
 # %% [markdown]
+# The first training painting is a Baroque genre painting by a painter outside the 128: its artist target
+# is `-1`, which the loss and the metrics skip. The image is already `IMAGE_SIZE` square and uint8.
+
+# %% [markdown]
 # ## Transforms
 #
-# Training: a random crop of 35–100% of the painting resized to `IMAGE_SIZE`, a horizontal flip and mild
-# colour jitter (style lives in colour, so we jitter little). Evaluation: resize the short side to
-# 256/224 of `IMAGE_SIZE` and take the centre crop, as torchvision's own eval transforms for its ImageNet
-# weights do. On a copy made by `prepare --size 256` that resize is a no-op. Neither pipeline normalises
-# (see above).
+# Each split gets its own `torchvision.transforms.v2` pipeline. Read what they do from their printout:
 
 # %%
+print(f"data.CROP_SCALE = {data.CROP_SCALE}, data.COLOR_JITTER = {data.COLOR_JITTER}")
 print(train_set.transform)
 print(val_set.transform)
+
+# %% [markdown]
+# **Training**: a random crop covering 50–100% of the painting's area (`scale=(0.5, 1.0)`), with an aspect
+# ratio between 3:4 and 4:3, resized to `IMAGE_SIZE`, then a horizontal flip half of the time. There is
+# **no colour jitter** (`COLOR_JITTER = 0`): palette is evidence of style. The course's earlier default,
+# crops of 35–100% with colour jitter 0.1, scored 0.527 style top-1 against 0.546 for this one on real
+# paintings (`benchmarks/RESULTS.md`, "Recipe", runs r01 and r02).
+# **Evaluation**: resize the short side to 256/224 of `IMAGE_SIZE` (110 px here) and take the centre crop,
+# as torchvision's own eval transforms for its ImageNet weights do; for 224 px on a copy made by
+# `prepare --size 256` that resize is a no-op. Neither pipeline normalises (see above).
 
 # %%
 original = train_set.load(0)
 views = [data.to_display(train_set.transform(original)) for _ in range(7)]
 captions = ["original"] + [f"train view {i + 1}" for i in range(7)]
-plots.image_grid([data.to_display(original)] + views, captions, ncols=8, path=f"{FIGURES}/02_augmentations.png")
+plots.image_grid([data.to_display(original)] + views, captions, ncols=8, path=f"{FIGURES}/02_augmentations.png",
+                 paintings=train_set.meta.iloc[[0] * 8])
+
+# %% [markdown]
+# Seven training views of one painting: different crops, some mirrored, colours untouched. Each epoch the
+# model sees a different view, which is the point of augmentation; no view loses more than half the picture.
 
 # %% [markdown]
 # ## A labelled batch
+#
+# `shuffle=True` draws a random order inside the DataLoader. Here we draw the order ourselves (the same
+# thing, with a seed) and pass it as the `sampler`, so that we know which paintings the batch holds: the
+# grid records their provenance.
 
 # %%
-loader = data.make_loader(train_set, batch_size=BATCH_SIZE, shuffle=True, workers=WORKERS, seed=0)
+order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(0)).tolist()
+loader = data.make_loader(train_set, batch_size=BATCH_SIZE, workers=WORKERS, sampler=order)
 images, targets = next(iter(loader))
 captions = ["\n".join(wu.labels.decode(t, int(v))[:22] or f"({t}?)" for t, v in zip(wu.labels.TASKS, row))
             for row in targets[:16]]
-grid = plots.image_grid(data.to_display(images[:16]), captions, ncols=8, path=f"{FIGURES}/02_batch_grid.png")
+grid = plots.image_grid(data.to_display(images[:16]), captions, ncols=8, path=f"{FIGURES}/02_batch_grid.png",
+                        paintings=train_set.meta.iloc[order[:16]])
 print("batch:", tuple(images.shape), "targets:", tuple(targets.shape),
       "| unknown per task:", dict(zip(wu.labels.TASKS, (targets == -1).sum(0).tolist())))
 grid
 
 # %% [markdown]
+# One batch is a `[BATCH_SIZE, 3, IMAGE_SIZE, IMAGE_SIZE]` uint8 tensor and a `[BATCH_SIZE, 3]` target
+# tensor. The printed counts of `-1` are why the loss is masked per task: here 10 of the 32 artist targets
+# and 6 genre targets are unknown, while style is never missing.
+
+# %% [markdown]
 # ## Throughput
 #
-# How many images per second does the loader deliver? A GPU trains ResNet-18 at thousands of images per
-# second; on the full dataset, decode the original JPEGs once into a prepared 256-px copy
-# (`python -m wikiart_utils prepare`) and use 2+ workers. The numbers below depend on your machine;
-# `python benchmarks/bench_loader.py` compares the pipelines side by side on photo-sized JPEGs
-# (`benchmarks/RESULTS.md`).
+# How many images per second does the loader deliver, with the work in the main process (`workers=0`) or
+# in two worker processes? The numbers below depend on your machine, so they are not checked.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -149,13 +190,21 @@ for workers in (0, 2):
     print(f"workers={workers}:", data.measure_throughput(loader, max_batches=10))
 
 # %% [markdown]
+# How much two workers help depends on how many cores are free: on a 2-core machine they share them with
+# the main process. Full-size paintings are another matter: on an H200 the course's models train at
+# 1,300–4,700 images/s at 224 px, while two CPU workers deliver 923 augmented images/s from a prepared copy
+# (`benchmarks/RESULTS.md`, "gpu_check.sh on an H200"). So on the full dataset, decode the original JPEGs
+# once into a prepared 256-px copy (`python -m wikiart_utils prepare`) and use 2+ workers;
+# `python benchmarks/bench_loader.py` compares the pipelines side by side.
+
+# %% [markdown]
 # ## Decoding on the GPU
 #
 # With two CPU cores (Colab) the workers cannot decode and augment JPEGs as fast as a GPU trains. With
-# `--decode gpu` (the default on CUDA) the workers only read each file's bytes; the GPU decodes a whole
-# batch at once (nvJPEG through `torchvision.io.decode_jpeg`) and draws the random crop, flip and jitter
-# per painting there (`gpu_input`). The same functions run on CPU tensors, which is how they are tested —
-# here on this CPU, a batch of the validation split comes out the same shape and type as before:
+# `--decode gpu` (the default on CUDA with at most 4 workers) the workers only read each file's bytes; the
+# GPU decodes a whole batch at once (nvJPEG through `torchvision.io.decode_jpeg`) and draws the random crop
+# and flip per painting there (`gpu_input`; colour jitter too, if one is asked for). The same functions run
+# on CPU tensors, which is how they are tested — here on this CPU, a batch of the validation split:
 
 # %%
 gpu_style = gpu_input.make_gpu_loader(val_set, batch_size=BATCH_SIZE, workers=0, device="cpu")
@@ -164,7 +213,101 @@ print("GPU-path batch:", tuple(images.shape), images.dtype, "| targets:", tuple(
       "| channels_last:", images.is_contiguous(memory_format=torch.channels_last))
 
 # %% [markdown]
-# **Take-aways.** Splits are grouped by painting and stratified by style; the Dataset keeps unknown labels as
-# `-1`, which the loss ignores; decoding, not the model, is usually the bottleneck on a 2-core machine —
-# on a GPU, move it there.
+# The GPU path hands the model the same thing as the CPU loader: a uint8 batch of the same shape with its
+# `[BATCH_SIZE, 3]` targets, laid out channels_last, so the training loop does not care which path fed it.
+# On an H200 with 2 workers it delivered 3,846 images/s from prepared files (same source as above).
+
+# %% [markdown]
+# ## Take-aways
+#
+# - Splits are grouped by painting and stratified by style; check for leaks by file name *and* by bytes.
+# - The Dataset keeps unknown labels as `-1`, which the loss ignores; each task has its own `n`.
+# - Read a transform from its printout: the training crops keep 50–100% of the painting, flip it, and
+#   leave its colours alone.
+# - Decoding, not the model, is usually the bottleneck on a 2-core machine — prepare the data once, and on
+#   a GPU decode there.
+#
 # Next: `03_train_resnet18_lstm_patch.ipynb`.
+
+# %% [markdown]
+# ## Exercises
+#
+# Solutions are hidden below each exercise; try first.
+
+# %% [markdown]
+# **Exercise 1 (quick).** Verify, using only `metadata.csv`, that no image content (`sha256`) appears in
+# two splits.
+#
+# <details><summary>Hint</summary>Group <code>meta</code> by <code>sha256</code> and count the distinct
+# splits of each group with <code>nunique</code>.</details>
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution to exercise 1
+per_hash = meta.groupby("sha256").split.nunique()
+print(f"{len(per_hash)} distinct contents; in more than one split: {(per_hash > 1).sum()}")
+
+# %% [markdown]
+# None. The check by bytes complements the one by file name: a painting uploaded twice under two names
+# would escape the name check.
+
+# %% [markdown]
+# **Exercise 2 (medium).** Build a training transform with colour jitter (brightness and contrast 0.4) and
+# show four views of one painting with `plots.image_grid`, recording its provenance. Why does the course
+# leave jitter off?
+#
+# <details><summary>Hint</summary><code>data.train_transform(IMAGE_SIZE, color_jitter=0.4)</code> appends a
+# <code>v2.ColorJitter</code>. Pass <code>path=</code> and <code>paintings=</code> (the painting's metadata
+# row, once per image shown).</details>
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution to exercise 2
+torch.manual_seed(0)
+jitter = data.train_transform(IMAGE_SIZE, color_jitter=0.4)
+print(jitter)
+painting = train_set.load(1)
+views = [data.to_display(painting)] + [data.to_display(jitter(painting)) for _ in range(3)]
+plots.image_grid(views, ["original", "jitter 1", "jitter 2", "jitter 3"], ncols=4,
+                 path=f"{FIGURES}/02_exercise_color_jitter.png", paintings=train_set.meta.iloc[[1] * 4])
+
+# %% [markdown]
+# The printout now ends with `ColorJitter`, and the views differ in brightness and contrast as well as in
+# crop. For a style classifier that is a mixed blessing: the palette is part of what makes a painting
+# Fauvist or Impressionist, and on real paintings the jittered recipe scored lower (see "Transforms").
+
+# %% [markdown]
+# **Exercise 3 (open-ended).** The splits keep each *painting* in one split, but a painter's paintings are
+# spread over all three, so a model can recognise a painter's hand at test time. Build a painter-disjoint
+# split (every painter in exactly one split) and compare its style shares with `eda.split_balance`. What
+# does it do to the artist task? When would you want such a split?
+#
+# <details><summary>Hint</summary>Hash each painter slug (e.g. <code>hashlib.sha256</code>) to a number
+# 0–9: 0 → test, 1 → val, else train. Then count the test paintings whose artist also appears in
+# train.</details>
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution to exercise 3
+import hashlib
+bucket = meta.painter.map(lambda p: int(hashlib.sha256(p.encode()).hexdigest(), 16) % 10)
+by_painter = meta.assign(split=bucket.map(lambda b: "test" if b == 0 else "val" if b == 1 else "train"))
+print(by_painter.split.value_counts().to_string())
+test_artists = by_painter.query("split == 'test' and artist != ''").artist
+print("labelled test artists also in train:", test_artists.isin(by_painter.query("split == 'train'").artist).sum())
+eda.split_balance(by_painter, "style").round(3)
+
+# %% [markdown]
+# With painters of very different sizes the split sizes drift away from 80/10/10 and the style
+# shares no longer agree across splits. No test artist is ever seen in training, so the artist task cannot
+# be scored at all: a painter-disjoint split suits a question like "does the style model generalise to
+# painters it has never seen?", not this multitask course. That is the leakage trade-off Kaufman et al.
+# discuss: decide what "unseen" must mean before you split.
+
+# %% [markdown]
+# ## Further reading
+#
+# - C. Shorten and T. M. Khoshgoftaar, "A survey on Image Data Augmentation for Deep Learning", Journal of
+#   Big Data, 2019.
+# - The torchvision documentation, "Transforming and augmenting images" (`torchvision.transforms.v2`).
+# - S. Kaufman, S. Rosset, C. Perlich and O. Stitelman, "Leakage in data mining: Formulation, detection,
+#   and avoidance", ACM Transactions on Knowledge Discovery from Data, 2012 — why grouped splits matter.
+# - W. R. Tan, C. S. Chan, H. E. Aguirre and K. Tanaka, "Ceci n'est pas une pipe: A deep convolutional
+#   network for fine-art paintings classification", ICIP 2016 — the WikiArt tasks and their splits.

@@ -5,9 +5,21 @@ notebook cell is one call and one display.
 """
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from . import labels, splits
+
+# The 11 styles of the embedded sample's source, the public subset jalpv1/wiki-art-selected-resized at
+# commit f7db1e48 (data/real-sample/README.md; they are the styles with test rows in
+# results/*/per_class_style.csv, which were scored on that subset).
+SOURCE_SUBSET_STYLES = ("Abstract_Expressionism", "Baroque", "Cubism", "Fauvism", "Impressionism", "Minimalism",
+                        "Naive_Art_Primitivism", "Pointillism", "Pop_Art", "Rococo", "Ukiyo_e")
+
+# File names that sit in two style folders of the full WikiArt, counted on the ArtGAN label files
+# (README.md, "Splits"; tests/test_artgan.py::test_double_filed_names).
+DOUBLE_FILED_FULL = 1349
 
 
 def label_counts(meta: pd.DataFrame, task: str) -> pd.Series:
@@ -101,3 +113,50 @@ def captions(rows: pd.DataFrame, width: int = 24) -> list[str]:
     """'artist / genre / style' per row, '?' for an unknown label, each cut to `width` characters."""
     return ["\n".join((row[task] or f"{task}?")[:width] for task in ("artist", "genre", "style"))
             for _, row in rows.iterrows()]
+
+
+def style_coverage(meta: pd.DataFrame) -> pd.DataFrame:
+    """Each of WikiArt's 27 styles: paintings in the full WikiArt, in the sample's source subset or not,
+    and paintings in `meta`; `where` says which of the three cases it is."""
+    full = real_counts("style")
+    here = meta["style"].value_counts().reindex(full.index, fill_value=0)
+    in_subset = full.index.isin(SOURCE_SUBSET_STYLES)
+    where = ["here" if n else ("source subset only" if sub else "not in the source subset")
+             for n, sub in zip(here, in_subset)]
+    return pd.DataFrame({"full_wikiart": full.values, "in_source_subset": in_subset, "here": here.values,
+                         "where": where}, index=full.index.rename("style"))
+
+
+def top_classes(meta: pd.DataFrame, by: str = "style", of: str = "genre", k: int = 2) -> pd.DataFrame:
+    """For each `by` class (most frequent first): how many of its rows have an `of` label, and its `k`
+    most frequent `of` classes with their shares of those rows -- the heatmap's row maxima, in numbers."""
+    known = meta[(meta[by] != "") & (meta[of] != "")]
+    shares = pd.crosstab(known[by], known[of], normalize="index")
+    sizes = known[by].value_counts()
+    rows = []
+    for name in sizes.index:
+        top = shares.loc[name].sort_values(ascending=False, kind="stable").head(k)
+        row = {by: name, f"n_{of}_labelled": int(sizes[name])}
+        for i, (cls, share) in enumerate(top.items(), 1):
+            row[f"{of}_{i}"], row[f"share_{i}"] = cls, round(float(share), 2)
+        rows.append(row)
+    return pd.DataFrame(rows).set_index(by)
+
+
+def class_extremes(meta: pd.DataFrame, task: str = "artist", k: int = 8) -> pd.DataFrame:
+    """The `k` most and the `k` least represented classes of `task` that have rows in `meta`, beside the
+    `k` most represented in the full WikiArt. Classes with no row here are left out of "least"."""
+    here, full = label_counts(meta, task), real_counts(task)
+    present = here[here > 0]
+    k = min(k, len(present), len(full))
+    return pd.DataFrame({"most here": present.index[:k], "paintings": present.values[:k],
+                         "least here (>= 1)": present.index[-k:], "paintings ": present.values[-k:],
+                         "most in full WikiArt": full.index[:k], "paintings  ": full.values[:k]})
+
+
+def effective_classes(counts: pd.Series) -> float:
+    """exp(entropy) of a class distribution: the number of equally frequent classes with the same
+    entropy. Equals the number of classes when balanced, approaches 1 when one class dominates."""
+    p = pd.Series(counts, dtype=float)
+    p = p[p > 0] / p.sum()
+    return float(math.exp(-(p * p.apply(math.log)).sum())) if len(p) else float("nan")
