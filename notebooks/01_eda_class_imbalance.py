@@ -50,10 +50,13 @@ if "google.colab" in sys.modules:
 # %% [markdown]
 # **Parameters** (papermill can override them): `DATA_DIR=None` runs on the embedded real sample,
 # `data/real-sample/`: 2,426 real WikiArt paintings by painters who died by 1926 (public domain).
+# `DATA_DIR="synthetic"` uses a generated sample instead (labels drawn from WikiArt's frequencies, pixels
+# made up: what the unit tests use); a path runs on your own dataset directory. `PROFILE` is passed to every
+# notebook by `python -m wikiart_utils reproduce`; this one does not use it.
 
 # %% tags=["parameters"]
 DATA_DIR = None      # a dataset directory with metadata.csv; None = the embedded real sample; "synthetic"
-PROFILE = "sample"   # "sample" (CPU, minutes) or "full" (real WikiArt)
+PROFILE = "sample"   # "sample" (CPU, minutes) or "full" (real WikiArt); unused in this notebook
 FIGURES = "../figures"
 
 # %%
@@ -103,8 +106,8 @@ plots.image_grid([wu.images.decode(root / p) for p in picks["path"]], eda.captio
                  path=f"{FIGURES}/01_paintings_by_style.png", cell_size=2.0, paintings=picks)
 
 # %% [markdown]
-# Telling a Baroque portrait from a Rococo one is already hard at this size, and many captions start
-# with `artist?`. The sample's source squashed every painting to a square, so some look stretched.
+# Telling the two dark Baroque genre scenes from the dark Rococo religious painting is already hard at this
+# size, and 12 of the 16 captions start with `artist?`. The sample's source squashed every painting to a square, so some look stretched.
 
 # %% [markdown]
 # ## What the sample covers
@@ -140,7 +143,7 @@ eda.unknown_share(meta)
 # %% [markdown]
 # In the sample one painting in six has no genre (0.165) and four in ten (0.420) are by painters outside the
 # 128; in the full WikiArt the shares are one in five (0.202) and 0.453. A model's artist accuracy is
-# therefore measured on a little more than half of the paintings.
+# therefore measured on the 1,407 of 2,426 paintings (58%) that have a known artist.
 
 # %% [markdown]
 # ## The long tail
@@ -160,8 +163,9 @@ plt.show()
 
 # %% [markdown]
 # The log scale shows the tail the linear one hides. Styles range 136× (Impressionism to Fauvism), genres
-# 529× — one abstract painting in the whole sample — and the artists present 12×; 90 of the 128 artist
-# classes have no painting here at all (see below).
+# 529× — one abstract painting in the whole sample (the last bar of the genre log plot) — and the artists
+# present 12.5× (100 paintings to 8; the title rounds it to 12×). The ratios count only the classes present:
+# 19 of the 27 styles and 90 of the 128 artist classes have no painting here at all (see below).
 #
 # The same plot for the **full WikiArt**, counted from the ArtGAN label files:
 
@@ -247,16 +251,28 @@ twice.head()
 # %% [markdown]
 # ## What the imbalance means for accuracy
 #
-# A model that always answers the most frequent class scores the **majority baseline** on top-1 accuracy,
-# with a macro-F1 near zero:
+# A model that always answers the most frequent class scores the **majority baseline** on top-1 accuracy
+# (the share of predictions that are right). Two metrics see through it:
+#
+# - **macro-F1**: compute F1 (the harmonic mean of precision and recall) for each class separately, then
+#   average over the classes with equal weight, so a rare class counts as much as a frequent one;
+# - **balanced accuracy**: the recall (share of a class's paintings predicted correctly) averaged over
+#   classes. The majority model gets recall 1 on its class and 0 on all others: 1/8 = 0.125 on the
+#   sample's 8 styles, whatever the class sizes.
+#
+# Columns of the table: `n_labelled` paintings with a known label, the `majority_class` and what always
+# answering it scores (`majority_accuracy`, `majority_macro_f1` averaged over the classes present),
+# `chance` = 1 / the number of classes of the task (uniform random guessing over 128 artists, 10 genres,
+# 27 styles), and the max/min ratio of the long-tail plots.
 
 # %%
 eda.accuracy_paradox(meta)
 
 # %% [markdown]
-# "Always Impressionism" scores 0.449 style accuracy here, with a macro-F1 of 0.078; always answering
-# portrait scores 0.261 on genre. Every accuracy in this course is therefore shown beside that baseline,
-# with a 95% interval, and beside macro-F1 and balanced accuracy.
+# "Always Impressionism" scores 0.449 style accuracy here, twelve times chance, with a macro-F1 of 0.078;
+# always answering portrait scores 0.261 on genre. Every accuracy in this course is therefore shown beside
+# that baseline, with a 95% confidence interval (from the bootstrap: the test set resampled with
+# replacement many times, see Further reading), and beside macro-F1 and balanced accuracy.
 #
 # **A cautionary tale.** What we have of an earlier public CNN-LSTM WikiArt project is its test protocol:
 # a test list of 6,109 rows with 128 artist classes (the lists are kept outside this repository), and the
@@ -301,12 +317,15 @@ print(old["note"])
 
 # %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 # Solution to exercise 1
-train = meta[meta.split == "train"]
-pd.DataFrame({"train": eda.unknown_share(train).loc["artist"], "whole sample": eda.unknown_share(meta).loc["artist"]})
+shares = {split: eda.unknown_share(meta[meta.split == split])["unknown_share"] for split in ("train", "val", "test")}
+pd.DataFrame({**shares, "whole sample": eda.unknown_share(meta)["unknown_share"]})
 
 # %% [markdown]
-# 0.422 in train against 0.420 overall. The splits are stratified by style, not by artist, yet the shares
-# agree: the split hashes each file name, which is as good as random with respect to who painted it.
+# 0.422 in train against 0.420 overall (the `artist` row). The splits are stratified by style, not by
+# artist, yet the shares agree: the split hashes each file name, which is as good as random with respect to
+# who painted it. The artist shares of the small val and test splits (243 paintings each) wander further
+# (0.387 and 0.436): with 243 paintings a share of 0.42 has a standard error of about 0.03, so gaps of that
+# size are what chance alone produces.
 
 # %% [markdown]
 # **Exercise 2 (medium).** Compute the majority baseline of each task on the **full WikiArt**
@@ -342,12 +361,17 @@ for task in wu.labels.TASKS:
     here, whole = eda.label_counts(meta, task), eda.real_counts(task)
     rows[task] = {"present here": int((here > 0).sum()), "effective here": round(eda.effective_classes(here), 1),
                   "present full": int((whole > 0).sum()), "effective full": round(eda.effective_classes(whole), 1)}
-pd.DataFrame.from_dict(rows, orient="index")
+table = pd.DataFrame.from_dict(rows, orient="index")
+table["effective/present here"] = (table["effective here"] / table["present here"]).round(2)
+table["effective/present full"] = (table["effective full"] / table["present full"]).round(2)
+table
 
 # %% [markdown]
 # The effective number of classes is well below the number present in every case: the sample's 8 styles
-# behave like about 4 equally frequent ones. Relative to its number of classes, style is the most uneven
-# task, both here and in the full WikiArt.
+# behave like about 4 equally frequent ones. Relative to its number of classes (the last two columns), style
+# is the most uneven task, both here and in the full WikiArt. Another measure worth reporting is the
+# smallest class's *test* support: a class with a handful of test paintings gets a per-class score too
+# noisy to read, whatever the global ratios say. The Gini coefficient of the counts is a third option.
 
 # %% [markdown]
 # ## Further reading

@@ -29,7 +29,8 @@
 #    damaged files skipped, never crashing an epoch) and the three labels, with `-1` where unknown;
 # 3. the `torchvision.transforms.v2` pipelines for training and evaluation, read from their printout;
 # 4. a **DataLoader**, what one labelled batch looks like, and how many images per second it delivers;
-# 5. why decoding can move to the GPU, and that the GPU path gives the same batches.
+# 5. why decoding can move to the GPU, and that the GPU path gives the same batches (same paintings and
+#    labels; pixels within a few levels, from a different decoder and resizer).
 
 # %%
 # Colab only: clone the course into /content, install it, work in its notebooks/ folder. Locally: nothing.
@@ -43,9 +44,15 @@ if "google.colab" in sys.modules:
     sys.path.insert(0, PROJECT_DIR)  # the editable install is seen by new processes; this one needs the path
     os.chdir(f"{PROJECT_DIR}/notebooks")
 
+# %% [markdown]
+# **Parameters** (papermill can override them): `DATA_DIR=None` runs on the embedded real sample of
+# notebook 01, `"synthetic"` on a generated one (made-up pixels), a path on your own dataset directory.
+# `IMAGE_SIZE=96` and `WORKERS=0` keep the notebook quick on a laptop CPU; `WORKERS=0` also works everywhere
+# (worker processes can need extra care on Windows and macOS). `PROFILE` is unused here.
+
 # %% tags=["parameters"]
 DATA_DIR = None      # a dataset directory with metadata.csv; None = the embedded real sample; "synthetic"
-PROFILE = "sample"   # "sample" (CPU, minutes) or "full" (real WikiArt)
+PROFILE = "sample"   # "sample" (CPU, minutes) or "full" (real WikiArt); unused in this notebook
 IMAGE_SIZE = 96      # 224 for the full dataset on a GPU
 BATCH_SIZE = 32
 WORKERS = 0          # DataLoader worker processes (Colab: 2)
@@ -79,14 +86,16 @@ eda.split_sizes(meta)
 # artist only where known — the test split has 137 paintings with a known artist, so every artist score on
 # it rests on those 137.
 #
-# Stratification keeps each style's share nearly equal across splits (the ten most frequent styles):
+# Stratification keeps each style's share nearly equal across splits (the ten most frequent styles; the
+# sample has only 8):
 
 # %%
 eda.split_balance(meta, 'style').head(10).round(3)
 
 # %% [markdown]
-# The three columns agree to within 0.002 for every style. The rare ones (Cubism, Fauvism) differ most: a
-# style with a handful of paintings cannot be cut into 80/10/10 exactly, a painting more or less shows.
+# The three columns agree to within 0.002 for every style. Relative to their size the rare ones differ most
+# (Fauvism: 0.003 of train, 0.004 of val and test): a style with a handful of paintings cannot be cut into
+# 80/10/10 exactly, and one painting more or less shows.
 #
 # A check worth keeping in any project: no painting (same file name or same bytes) in two splits.
 
@@ -97,7 +106,8 @@ print(f"{groups.nunique()} paintings in {len(meta)} files; paintings in more tha
 
 # %% [markdown]
 # Here every file is its own painting and none leaks. On the full WikiArt, where 1,349 file names sit in two
-# style folders (notebook 01), the same check counts fewer paintings than files, and still no leak.
+# style folders (notebook 01), the same check would count fewer paintings than files — and, since the split
+# assigns whole groups, still no leak.
 
 # %% [markdown]
 # ## The Dataset
@@ -105,10 +115,14 @@ print(f"{groups.nunique()} paintings in {len(meta)} files; paintings in more tha
 # `WikiArtDataset(root, split, image_size)` returns `(image, targets)`: the image as a uint8 tensor
 # `[3, H, W]` and the three class indices in the order artist, genre, style — `-1` where unknown.
 # Images stay uint8 until the model: its first step, `data.normalize`, applies the ImageNet normalisation
-# on the model's own device. The loader workers then skip a float pass over every pixel, and a batch
-# crossing to the GPU is 4x smaller (1 byte a value instead of 4). Large JPEGs are decoded by
-# libjpeg-turbo already scaled down in the DCT (`WikiArtDataset.load`: a 1280x1024 painting comes out at
-# 320x256 for 224 px), so no full-size image is ever built.
+# (scale to [0, 1], subtract the per-channel mean of the ImageNet photos and divide by their standard
+# deviation — the input the pretrained backbones were trained on) on the model's own device. The loader
+# workers then skip a float pass over every pixel, and a batch crossing to the GPU is 4x smaller (1 byte a
+# value instead of 4). Large JPEGs are decoded already scaled down: a JPEG stores 8×8 pixel blocks as
+# frequency coefficients (the discrete cosine transform, DCT), and libjpeg-turbo can rebuild each block at
+# 1/2, 1/4 or 1/8 of its size directly (`WikiArtDataset.load`: a 1280x1024 painting comes out at 320x256
+# for 224 px), so no full-size image is ever built. `train_set[i]` loads painting `i` and applies the
+# split's transform (next section).
 
 # %%
 train_set = data.WikiArtDataset(root, "train", IMAGE_SIZE)
@@ -120,7 +134,36 @@ print({task: wu.labels.decode(task, int(t)) or "(unknown)" for task, t in zip(wu
 
 # %% [markdown]
 # The first training painting is a Baroque genre painting by a painter outside the 128: its artist target
-# is `-1`, which the loss and the metrics skip. The image is already `IMAGE_SIZE` square and uint8.
+# is `-1`, which the loss and the metrics skip. The transform has already cropped the image to `IMAGE_SIZE`
+# square; it is still uint8.
+#
+# Real collections hold odd files. Here is what the decoder makes of four of them, built in memory from
+# that painting: CMYK and greyscale JPEGs and a 16-bit PNG all come out as 3-channel uint8, while a
+# truncated file raises `BadImage`. The Dataset turns that error into `None` (and a logged warning), and
+# the DataLoader's `collate_skip_bad` drops it from the batch instead of ending the epoch:
+
+# %%
+import io
+import numpy as np
+from PIL import Image
+
+painting = Image.open(root / train_set.paths[0]).convert("RGB")
+def encoded(img, fmt):
+    buffer = io.BytesIO()
+    img.save(buffer, format=fmt)
+    return buffer.getvalue()
+odd_files = {"CMYK JPEG": encoded(painting.convert("CMYK"), "JPEG"),
+             "greyscale JPEG": encoded(painting.convert("L"), "JPEG"),
+             "16-bit PNG": encoded(Image.fromarray(np.asarray(painting.convert("L")).astype(np.uint16) * 257), "PNG"),
+             "truncated JPEG": encoded(painting, "JPEG")[:300]}
+for name, raw in odd_files.items():
+    try:
+        decoded = wu.images.decode(raw)
+        print(f"{name:15s} -> {tuple(decoded.shape)} {decoded.dtype}")
+    except wu.images.BadImage as exc:
+        print(f"{name:15s} -> BadImage: {exc}")
+images, targets = data.collate_skip_bad([train_set[0], None, train_set[1]])  # None: a file that failed
+print("3 items, one of them None ->", tuple(images.shape), "images and", tuple(targets.shape), "targets")
 
 # %% [markdown]
 # ## Transforms
@@ -137,20 +180,25 @@ print(val_set.transform)
 # ratio between 3:4 and 4:3, resized to `IMAGE_SIZE`, then a horizontal flip half of the time. There is
 # **no colour jitter** (`COLOR_JITTER = 0`): palette is evidence of style. The course's earlier default,
 # crops of 35–100% with colour jitter 0.1, scored 0.527 style top-1 against 0.546 for this one on real
-# paintings (`benchmarks/RESULTS.md`, "Recipe", runs r01 and r02).
+# paintings (`benchmarks/RESULTS.md`, "Recipe", runs r01 and r02). Read that as a hint, not a proof: the
+# two runs changed the crops and the jitter together, and their 95% intervals ([0.509, 0.543] and
+# [0.529, 0.563]) overlap.
 # **Evaluation**: resize the short side to 256/224 of `IMAGE_SIZE` (110 px here) and take the centre crop,
 # as torchvision's own eval transforms for its ImageNet weights do; for 224 px on a copy made by
 # `prepare --size 256` that resize is a no-op. Neither pipeline normalises (see above).
 
 # %%
-original = train_set.load(0)
+# the first Ukiyo-e print in train (its asymmetric composition shows the flips), else the first painting
+shown = next((i for i, p in enumerate(train_set.paths) if p.startswith("Ukiyo_e/")), 0)
+original = train_set.load(shown)
 views = [data.to_display(train_set.transform(original)) for _ in range(7)]
-captions = ["original"] + [f"train view {i + 1}" for i in range(7)]
-plots.image_grid([data.to_display(original)] + views, captions, ncols=8, path=f"{FIGURES}/02_augmentations.png",
-                 paintings=train_set.meta.iloc[[0] * 8])
+captions = ["original (uncropped)"] + [f"train view {i + 1}" for i in range(7)]
+plots.image_grid([data.to_display(original)] + views, captions, ncols=4, path=f"{FIGURES}/02_augmentations.png",
+                 paintings=train_set.meta.iloc[[shown] * 8])
 
 # %% [markdown]
-# Seven training views of one painting: different crops, some mirrored, colours untouched. Each epoch the
+# Seven training views of one painting: different crops, some mirrored (the inscription, top left in the
+# original, moves to the right), colours untouched. Each epoch the
 # model sees a different view, which is the point of augmentation; no view loses more than half the picture.
 
 # %% [markdown]
@@ -164,7 +212,7 @@ plots.image_grid([data.to_display(original)] + views, captions, ncols=8, path=f"
 order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(0)).tolist()
 loader = data.make_loader(train_set, batch_size=BATCH_SIZE, workers=WORKERS, sampler=order)
 images, targets = next(iter(loader))
-captions = ["\n".join(wu.labels.decode(t, int(v))[:22] or f"({t}?)" for t, v in zip(wu.labels.TASKS, row))
+captions = ["\n".join(wu.labels.decode(t, int(v))[:22] or f"{t}?" for t, v in zip(wu.labels.TASKS, row))
             for row in targets[:16]]
 grid = plots.image_grid(data.to_display(images[:16]), captions, ncols=8, path=f"{FIGURES}/02_batch_grid.png",
                         paintings=train_set.meta.iloc[order[:16]])
@@ -181,7 +229,9 @@ grid
 # ## Throughput
 #
 # How many images per second does the loader deliver, with the work in the main process (`workers=0`) or
-# in two worker processes? The numbers below depend on your machine, so they are not checked.
+# in two worker processes? The numbers below depend on your machine, so the course's notebook tests ignore
+# this cell's output (`# NBVAL_IGNORE_OUTPUT`). The sample's images are small 128-px JPEGs: full-size
+# paintings decode many times slower.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -200,28 +250,37 @@ for workers in (0, 2):
 # %% [markdown]
 # ## Decoding on the GPU
 #
-# With two CPU cores (Colab) the workers cannot decode and augment JPEGs as fast as a GPU trains. With
-# `--decode gpu` (the default on CUDA with at most 4 workers) the workers only read each file's bytes; the
-# GPU decodes a whole batch at once (nvJPEG through `torchvision.io.decode_jpeg`) and draws the random crop
-# and flip per painting there (`gpu_input`; colour jitter too, if one is asked for). The same functions run
-# on CPU tensors, which is how they are tested — here on this CPU, a batch of the validation split:
+# With two CPU cores (Colab) the workers cannot decode and augment JPEGs as fast as a GPU trains. On the GPU
+# path the workers only read each file's bytes; the GPU decodes a whole batch at once (nvJPEG, NVIDIA's JPEG
+# decoder, through `torchvision.io.decode_jpeg`) and draws the random crop and flip per painting there
+# (`gpu_input`; colour jitter too, if one is asked for). The training command (notebook 03) chooses it with
+# `--decode`: `gpu`, `cpu`, or `auto`, the default, which takes the GPU path on a CUDA GPU when the loader
+# has at most 4 workers. The same functions run on CPU tensors, which is how they are tested — here on this
+# CPU, the first batch of the validation split, compared with the CPU loader's:
 
 # %%
 gpu_style = gpu_input.make_gpu_loader(val_set, batch_size=BATCH_SIZE, workers=0, device="cpu")
 images, targets = next(iter(gpu_style))
 print("GPU-path batch:", tuple(images.shape), images.dtype, "| targets:", tuple(targets.shape),
       "| channels_last:", images.is_contiguous(memory_format=torch.channels_last))
+cpu_images, cpu_targets = next(iter(data.make_loader(val_set, batch_size=BATCH_SIZE, workers=0)))
+diff = (images.int() - cpu_images.int()).abs().float()
+print("same targets as the CPU loader:", torch.equal(targets, cpu_targets),
+      f"| pixel difference (0-255): mean {diff.mean():.1f}, 99th percentile {diff.flatten().quantile(0.99):.0f}")
 
 # %% [markdown]
-# The GPU path hands the model the same thing as the CPU loader: a uint8 batch of the same shape with its
-# `[BATCH_SIZE, 3]` targets, laid out channels_last, so the training loop does not care which path fed it.
+# The GPU path hands the model the same thing as the CPU loader: a uint8 batch of the same shape with the
+# same `[BATCH_SIZE, 3]` targets, laid out channels_last, so the training loop does not care which path fed
+# it. The pixels differ by a level or two on average (out of 255): another JPEG decoder and another resize
+# implementation round differently, far less than any training augmentation changes.
 # On an H200 with 2 workers it delivered 3,846 images/s from prepared files (same source as above).
 
 # %% [markdown]
 # ## Take-aways
 #
 # - Splits are grouped by painting and stratified by style; check for leaks by file name *and* by bytes.
-# - The Dataset keeps unknown labels as `-1`, which the loss ignores; each task has its own `n`.
+# - The Dataset keeps unknown labels as `-1`, which the loss ignores; each task has its own `n`. Odd files
+#   (CMYK, grey, 16-bit) decode to RGB uint8; a damaged one is dropped from its batch, not fatal.
 # - Read a transform from its printout: the training crops keep 50–100% of the painting, flip it, and
 #   leave its colours alone.
 # - Decoding, not the model, is usually the bottleneck on a 2-core machine — prepare the data once, and on
@@ -272,7 +331,9 @@ plots.image_grid(views, ["original", "jitter 1", "jitter 2", "jitter 3"], ncols=
 # %% [markdown]
 # The printout now ends with `ColorJitter`, and the views differ in brightness and contrast as well as in
 # crop. For a style classifier that is a mixed blessing: the palette is part of what makes a painting
-# Fauvist or Impressionist, and on real paintings the jittered recipe scored lower (see "Transforms").
+# Fauvist or Impressionist, and on real paintings the old recipe with jitter scored lower — though with its
+# crops changed at the same time and overlapping intervals (see "Transforms"), so a run that changes only
+# the jitter would be the real test.
 
 # %% [markdown]
 # **Exercise 3 (open-ended).** The splits keep each *painting* in one split, but a painter's paintings are
@@ -296,9 +357,10 @@ eda.split_balance(by_painter, "style").round(3)
 
 # %% [markdown]
 # With painters of very different sizes the split sizes drift away from 80/10/10 and the style
-# shares no longer agree across splits. No test artist is ever seen in training, so the artist task cannot
-# be scored at all: a painter-disjoint split suits a question like "does the style model generalise to
-# painters it has never seen?", not this multitask course. That is the leakage trade-off Kaufman et al.
+# shares no longer agree across splits. No test artist is ever seen in training, so the artist task becomes
+# meaningless: every test painting's artist is a class the model was never trained on, so its artist
+# score there measures nothing (chance at best). A painter-disjoint split suits a question like "does the
+# style model generalise to painters it has never seen?", not this multitask course. That is the leakage trade-off Kaufman et al.
 # discuss: decide what "unseen" must mean before you split.
 
 # %% [markdown]

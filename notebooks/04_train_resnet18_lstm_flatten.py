@@ -20,13 +20,20 @@
 # # 04 · ResNet-18 → LSTM over channels, and the no-LSTM ablation
 #
 # Notebook 03's LSTM walked over **positions**. Here the same ResNet-18 feature map is read the other way:
-# each of its **512 channels** becomes one token, holding that channel's spatial map (pooled to 7×7, so a
-# 49-d token at any image size). The sequence now runs over feature detectors rather than over the canvas.
-# Channel order carries no meaning, so this asks a real question: does recurrence help because it
-# aggregates *where* things are, or merely because it is a learned pooling?
+# each of its **512 channels** becomes one token, holding that channel's spatial map. The sequence now runs
+# over feature detectors rather than over the canvas. Channel order carries no meaning, so this asks a real
+# question: does recurrence help because it aggregates *where* things are, or merely because it is a
+# learned pooling? To answer it we also train **`resnet18_gap`**: the same backbone, the average over
+# positions straight into the heads, no LSTM at all.
 #
-# To answer it we also train **`resnet18_gap`**: the same backbone, global average pooling, no LSTM at all.
-# Notebook 07 compares all of them on the same test split.
+# ## What you will learn
+#
+# - the three ways this course turns one feature map into what the heads read — **patch** tokens, **flatten**
+#   tokens, and plain **global average pooling** — with their shapes on a real batch;
+# - why runs trained on different budgets cannot be compared score for score, and how to say so;
+# - how to read the **committed results on real paintings**: a top-1 beside its majority baseline, and a
+#   **paired** bootstrap interval of the difference between two models on the same test paintings;
+# - what those results answer (at this budget) and what they leave open.
 
 # %%
 # Colab only: clone the course into /content, install it, work in its notebooks/ folder. Locally: nothing.
@@ -44,93 +51,263 @@ if "google.colab" in sys.modules:
 DATA_DIR = None        # a dataset directory with metadata.csv; None = the embedded real sample; "synthetic"
 PROFILE = "sample"     # "sample": CPU minutes on the sample | "full": recommended on the real WikiArt + a GPU
 VARIANT = "resnet18_lstm_flatten"
+ABLATION = "resnet18_gap"
 SETTINGS = {
-    # sample: 3 epochs, not 6 as in 03 -- a 512-step LSTM is ~8x slower per batch than GAP on a CPU
-    "sample": dict(image_size=64, epochs=3, batch_size=32, pretrained=False, freeze_backbone=0, workers=0),
+    # sample: the budget of notebook 03's patch run -- the GAP ablation trains on exactly this
+    "sample": dict(image_size=64, epochs=6, batch_size=32, pretrained=False, freeze_backbone=0, workers=0),
     # full: ImageNet weights, 224 px, AMP (bf16/fp16, automatic on CUDA), backbone frozen for the first epoch
     "full": dict(image_size=224, epochs=15, batch_size=128, pretrained=True, freeze_backbone=1, workers=8),
 }
+# flatten's LSTM takes 512 steps per painting, many times slower than GAP on a CPU: on the sample its budget
+# is cut (fewer paintings and epochs, printed below); on a GPU it trains like the others
+FLATTEN_CUT = {"sample": dict(epochs=2, train_limit=800), "full": {}}
 CHECKPOINTS = "../checkpoints"
 FIGURES = "../figures"
-ABLATION = "resnet18_gap"
 
 # %%
 # %matplotlib inline
 from pathlib import Path
 import pandas as pd
 import torch
-import wikiart_utils as wu
-from wikiart_utils import data, evaluate, models, train
+import torch.nn.functional as F
+from wikiart_utils import checkpoint, data, engine, lesson, models, results
 
 torch.manual_seed(0)
 Path(FIGURES).mkdir(exist_ok=True)
 settings = SETTINGS[PROFILE]
+flatten_settings = {**settings, **FLATTEN_CUT[PROFILE]}
 root = data.dataset_dir(DATA_DIR)
-print(f"{VARIANT} on {PROFILE} settings:", settings)
+print(f"{VARIANT} on {PROFILE} settings:", flatten_settings)
+print(f"{ABLATION} on {PROFILE} settings:", settings)
 
 # %% [markdown]
-# ## Shapes: 512 tokens of 49 values, whatever the image size
+# ## Patch, flatten, pool: three readings of one feature map
+#
+# On 16 real paintings: the backbone's last feature map, then what each model makes of it. **Patch**
+# (notebook 03): one token per position, each a 512-d vector. **Flatten**: one token per channel, each that
+# channel's map pooled to 7×7 — 49 values, at any image size. **GAP**: no sequence, the average over positions.
 
 # %%
-model = models.build_model(VARIANT, pretrained=False, image_size=224)
-for size in (64, 224):
-    x = torch.zeros(2, 3, size, size)
-    with torch.no_grad():
-        tokens = model.tokens(x)
-        logits = model.head(tokens)
-    print(f"{size} px: images {tuple(x.shape)} -> tokens {tuple(tokens.shape)} -> "
-          + ", ".join(f"{t} {tuple(v.shape)}" for t, v in logits.items()))
-print(f"parameters: backbone {sum(p.numel() for p in model.backbone.parameters()):,}, "
-      f"LSTM + heads {sum(p.numel() for p in model.head_parameters()):,}")
+size = settings["image_size"]
+images, _ = lesson.sample_batch(root, size, n=16)
+net = models.build_model(VARIANT, pretrained=False, image_size=size).eval()
+gap_net = models.build_model(ABLATION, pretrained=False, image_size=size).eval()
+with torch.no_grad():
+    fmap = net.backbone.features(data.normalize(images))   # (B, C, h, w)
+    patch = fmap.flatten(2).transpose(1, 2)                 # tokens = positions: (B, h*w, C)
+    flatten = F.adaptive_avg_pool2d(fmap, 7).flatten(2)     # tokens = channels:  (B, C, 7*7)
+    pooled = fmap.mean(dim=(2, 3))                          # no tokens:          (B, C)
+    print(f"feature map    {tuple(fmap.shape)}")
+    print(f"patch tokens   {tuple(patch.shape)}   an LSTM of {patch.shape[1]} steps")
+    print(f"flatten tokens {tuple(flatten.shape)}  an LSTM of {flatten.shape[1]} steps; "
+          f"same as the model's tokens: {torch.allclose(flatten, net.tokens(images))}")
+    print(f"GAP            {tuple(pooled.shape)}      what {ABLATION}'s reader returns: "
+          f"{torch.allclose(pooled, gap_net.reader(patch), atol=1e-6)}")
+    print(f"distinct values in one flatten token at {size} px: {flatten[0, 0].unique().numel()} of 49")
 
 # %% [markdown]
+# The same feature map feeds all three. Patch reads a few long tokens, flatten many short ones, and GAP
+# replaces the LSTM by an average: it is the ablation that **removes the recurrence** and keeps everything
+# else. The last line is a warning about small images: at 64 px the map is 2×2, so each channel's "7×7"
+# token is those few values stretched, not 49 measurements.
+#
+# The shapes through the flatten model, at the sample's size and at 224 px:
+
+# %%
+model = lesson.show_shapes(VARIANT, sizes=(size, 224))
+
+# %% [markdown]
+# 512 tokens of 49 values whatever the image size; its LSTM is smaller than patch's (49-d inputs instead of
+# 512-d), but it runs 512 steps per painting.
+#
+# ## Budgets
+#
+# Notebook 07 compares every sample run on the test split, so the budget of each matters. GAP gets the patch
+# run's budget (notebook 03); flatten, too slow on a CPU for that, gets less:
+
+# %%
+lesson.budget_table(root, {"resnet18_lstm_patch (notebook 03)": settings, ABLATION: settings,
+                           VARIANT: flatten_settings})
+
+# %% [markdown]
+# Patch (notebook 03) and GAP train on the same paintings for the same epochs and steps; flatten gets far
+# fewer of each. **Its sample scores — here and in notebook 07 — are not comparable with the other two**: a
+# lower score may only mean less training. The comparison at an equal budget is the real-paintings one below.
+#
 # ## Training the channel-sequence model
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-result = train.train(root, VARIANT, out=f"{CHECKPOINTS}/{VARIANT}", overwrite=True, seed=0, **settings)
-print(f"best epoch {result.best_epoch} of {result.epochs_done}: val mean macro-F1 {result.best_score:.3f}")
+result, val_table = lesson.train_and_report(root, VARIANT, flatten_settings, CHECKPOINTS, FIGURES,
+                                            f"04_curves_{VARIANT}.png")
+val_table
 
 # %% [markdown]
-# The learning curves (also saved as `curves.png` beside the checkpoint):
+# On its cut budget the flatten model has not learned beyond the majority class: its genre and style top-1
+# equal the majority baseline (it answers the most frequent class, which is why its macro-F1 is near zero),
+# and its artist top-1 is below it. The accuracy curves sit on or under their dashed lines.
 
 # %%
-history = pd.read_csv(result.history_path)
-fig = train.plot_curves(history.to_dict("records"))
-fig.savefig(f"{FIGURES}/04_curves_{VARIANT}.png", dpi=110, bbox_inches="tight")
-print("history columns:", list(history.columns))
-fig
-
-# %% [markdown]
-# Validation metrics of the best checkpoint, over labelled rows only, each beside the **majority baseline**
-# (always answer the most frequent training class) and chance, with 95% bootstrap intervals. The exact
-# values move a little between machines (floating-point order), so the table is not compared by nbval;
-# the counts below it are.
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-val_result, _ = evaluate.evaluate_checkpoint(root, result.best_path, split="val", workers=0)
-evaluate.summary_table(val_result)
-
-# %%
-print("labelled validation paintings per task:", {task: val_result[task]["n"] for task in wu.labels.TASKS})
+print("labelled validation paintings per task:", lesson.labelled_counts(val_table))
 
 # %% [markdown]
 # ## The ablation: no recurrence
 #
-# Same backbone, same budget, global average pooling straight into the heads.
+# Same backbone, the patch run's budget, global average pooling straight into the heads.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-gap = train.train(root, ABLATION, out=f"{CHECKPOINTS}/{ABLATION}", overwrite=True, seed=0, **settings)
-gap_result, _ = evaluate.evaluate_checkpoint(root, gap.best_path, split="val", workers=0)
-pd.concat({VARIANT: evaluate.summary_table(val_result), ABLATION: evaluate.summary_table(gap_result)})
+gap, gap_table = lesson.train_and_report(root, ABLATION, settings, CHECKPOINTS, FIGURES, f"04_curves_{ABLATION}.png")
+columns = ["n", "top1", "top1_ci", "macro_f1", "majority_baseline"]
+pd.concat({f"{VARIANT} (cut budget)": val_table[columns], ABLATION: gap_table[columns]})
 
 # %% [markdown]
-# Read the two blocks against their intervals: where they overlap, this much data cannot separate the
-# models; where they do not, the sequence over channels is a real difference — better or worse than plain
-# pooling. On this sample (about 1,900 training paintings, 64 px, 3 epochs from scratch) neither model has
-# learned much beyond the majority class, so the sample cannot answer the question; it only shows the
-# pipeline. The answer on real paintings at scale is in the README's results table: the five variants
-# trained from scratch on the 32,245-painting subset and scored on its whole test split
-# (`tools/real_results.py`). Notebook 07 compares every sample run on the test split.
+# Plain pooling, on the patch run's budget, is above its majority baseline on all three tasks — far from the
+# flatten model, but that gap mixes the model with a much larger budget, so it answers nothing about
+# recurrence. GAP against patch, at the same budget, is in notebook 07 (test split); on this sample each
+# task has a few hundred labelled paintings at most, and the intervals are wide.
+#
+# ## The answer on real paintings
+#
+# The sample is too small to settle the question. The course's real runs are committed in `results/`: five
+# variants trained on a part of a 32,245-painting WikiArt subset and scored on its whole test split.
+# `wikiart_utils.results` reads them; nothing is retyped. First, how each run was trained:
+
+# %%
+results.settings()
+
+# %% [markdown]
+# All three ResNet-18 runs had the same budget: 6 epochs, 96 px, a 6,000-painting part of the training split
+# (`train_limit`), on a 2-core CPU — and **from scratch** (`pretrained` is False: no ImageNet weights could
+# be downloaded on the project's machines). Their top-1 on the test split, each beside the number of
+# labelled test paintings and the majority baseline:
+
+# %%
+lesson.real_table(["resnet18_gap", "resnet18_lstm_patch", "resnet18_lstm_flatten"])
+
+# %% [markdown]
+# All three clear the majority baseline on every task, the lower end of each interval included. But two
+# intervals that barely overlap, or do not, still come from the *same* test paintings: the fair comparison
+# is paired. `results.paired` holds, for two runs A and B, the top-1 of A minus that of B on the same
+# paintings, with a paired bootstrap 95% interval (the paintings are resampled together, so what both models
+# find easy or hard cancels out):
+
+# %%
+lesson.real_paired()
+
+# %% [markdown]
+# An interval that excludes 0 means this test split can see the difference; the verdict column says which
+# way. On real paintings, at this budget (from scratch, 96 px, a 6,000-painting part of the training split,
+# 6 epochs, a CPU):
+#
+# - **plain pooling beats the patch LSTM on every task**: `resnet18_gap` − `resnet18_lstm_patch` is positive
+#   for artist, genre and style, and every lower bound is above 0. Reading the tokens in sequence did not
+#   help; averaging them did better.
+# - **patch beats flatten on every task**: `resnet18_lstm_patch` − `resnet18_lstm_flatten` is positive with
+#   every lower bound above 0, the largest gap on artist. If an LSTM reads anything, positions serve it
+#   better than channels.
+#
+# At 96 px the feature map is 3×3, so the patch LSTM reads 9 tokens, and from scratch the recurrent head is
+# one more thing to learn from a few thousand paintings: these answers hold for this budget, not for every
+# budget.
+#
+# **What might change with ImageNet weights at 224 px — not measured here.** With pretrained weights the
+# backbone's features already mean something (edges, textures, object parts) before training starts, and at
+# 224 px the LSTM would read 7×7 = 49 tokens of them instead of 3×3 learned from scratch. A longer sequence of
+# richer tokens is where a recurrent reader could plausibly pay off over an average — or it may not: the
+# course could not download ImageNet weights, so this is the `full` profile's open question, and no number
+# in this notebook speaks to it.
+#
+# ## Take-aways
+#
+# - Patch and flatten read the same feature map along different axes: positions (a few long tokens) or
+#   channels (many short ones). GAP removes the LSTM and keeps the rest: the ablation that tests recurrence.
+# - Runs on different budgets are not comparable score for score: say so wherever a budget is cut.
+# - Judge a difference between two models with a paired interval on the same test paintings; an interval
+#   excluding 0 is a difference, one including 0 is not an answer either way.
+# - On real paintings at this from-scratch budget, GAP > patch > flatten on every task. With pretrained
+#   features at 224 px the ranking may change; that was not measured.
+#
+# ## Exercises
+
+# %% [markdown]
+# **Exercise 1 (quick).** Which of the real-painting paired differences is the largest, and which has the
+# narrowest interval?
+#
+# <details><summary>Hint</summary><code>lesson.real_paired()</code> is a DataFrame: <code>idxmax()</code> on the
+# <code>difference</code> column, and <code>hi - lo</code> for the width.</details>
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution to exercise 1
+paired = lesson.real_paired()
+paired["width"] = paired["hi"] - paired["lo"]
+print("largest difference:", paired["difference"].idxmax(), f"{paired['difference'].max():+.3f}")
+print("narrowest interval:", paired["width"].idxmin(), f"{paired['width'].min():.3f} wide")
+# The widest intervals are on artist: fewest labelled test paintings (n), so the most sampling noise.
+
+# %% [markdown]
+# **Exercise 2 (medium).** How many parameters does GAP's head have, and how many does the LSTM add in the
+# patch and flatten models? Count them with the formula for an LSTM layer, then check against the models.
+#
+# <details><summary>Hint</summary>A PyTorch LSTM layer with input size d and hidden size h has
+# 4·h·(d + h + 2) parameters (four gates, two bias vectors); the LayerNorm before it has 2·d; each head is a
+# Linear(h_in, classes) with classes + h_in·classes parameters.</details>
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution to exercise 2
+from wikiart_utils import labels
+classes = sum(labels.num_classes().values())
+heads = lambda d: (d + 1) * classes  # noqa: E731  (three Linear layers reading a d-dim vector)
+lstm = lambda d, h=256: 4 * h * (d + h + 2) + 2 * d  # noqa: E731  (LSTM + its LayerNorm)
+for variant, formula in [("resnet18_gap", heads(512)), ("resnet18_lstm_patch", lstm(512) + heads(256)),
+                         ("resnet18_lstm_flatten", lstm(49) + heads(256))]:
+    counted = sum(p.numel() for p in models.build_model(variant, image_size=64).head_parameters())
+    print(f"{variant:<22} formula {formula:>9,}  model {counted:>9,}")
+
+# %% [markdown]
+# **Exercise 3 (open-ended).** Channel order carries no meaning. What happens to the trained flatten model
+# if its channel tokens are **shuffled at test time**? And what would a fixed shuffle do if applied during
+# training from scratch as well?
+#
+# <details><summary>Hint</summary>Wrap the trained model (<code>checkpoint.load(result.best_path)</code>) so that
+# it permutes <code>model.tokens(x)</code> along dimension 1 before <code>model.head</code>, and score it with
+# <code>engine.evaluate</code>. For the second question, think about what distinguishes channel 17 from
+# channel 300 in a randomly initialised network.</details>
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution to exercise 3
+# NBVAL_IGNORE_OUTPUT
+class Shuffled(torch.nn.Module):
+    """A trained model whose tokens are permuted before its LSTM reads them."""
+    def __init__(self, net, order):
+        super().__init__()
+        self.net, self.order = net, order
+
+    def forward(self, x):
+        return self.net.head(self.net.tokens(x)[:, self.order])
+
+trained, _ = checkpoint.load(result.best_path)
+val_loader = data.make_loader(data.WikiArtDataset(root, "val", size), batch_size=64, workers=0)
+order = torch.randperm(512, generator=torch.Generator().manual_seed(0))
+for name, candidate in [("as trained", trained), ("channels shuffled", Shuffled(trained, order))]:
+    scores = engine.evaluate(candidate, val_loader, torch.device("cpu"))
+    print(f"{name:<18} val loss {scores['val_loss']:.3f}, style accuracy {scores['val_style_acc']:.3f}, "
+          f"mean macro-F1 {scores['val_mean_f1']:.3f}")
+# At test time the LSTM has learned which detector comes when: shuffling moves every channel to a step it
+# was not trained for, and the validation loss rises. A fixed shuffle applied from the start of training from
+# scratch changes nothing that matters: a random network's channels are interchangeable, so the backbone
+# would simply learn its detectors in the new order. Channel order is an arbitrary sequence, which is
+# one reason flatten trails patch.
+
+# %% [markdown]
+# ## Further reading
+#
+# - Lin, Chen & Yan, "Network In Network", ICLR 2014 — global average pooling in place of fully connected layers.
+# - Hochreiter & Schmidhuber, "Long Short-Term Memory", *Neural Computation*, 1997.
+# - He, Zhang, Ren & Sun, "Deep Residual Learning for Image Recognition", CVPR 2016.
+# - Yosinski, Clune, Bengio & Lipson, "How transferable are features in deep neural networks?", NeurIPS 2014 —
+#   what pretrained features bring, layer by layer.
+# - Tan, Chan, Aguirre & Tanaka, "Ceci n'est pas une pipe: A Deep Convolutional Network for Fine-art
+#   Paintings Classification", ICIP 2016 — WikiArt with ImageNet-pretrained networks.
+#
+# Next: `05` swaps the backbone for VGG-16.

@@ -20,10 +20,17 @@
 # # 05 · VGG-16 → LSTM
 #
 # VGG-16 is the classic "deep and plain" CNN: 13 convolutions in five blocks, each ending in a max-pool.
-# Its convolutional part (14.7M parameters; we drop the 100M-parameter classifier) maps a 224-px painting
-# to 7×7×512, the same grid shape as ResNet-18 — so the LSTM reads **49 spatial tokens of 512-d**, but each
-# token costs ~8× the compute to produce. That cost is why this notebook trains with a frozen backbone and
+# Its convolutional part (we drop the 100M-parameter classifier) maps a 224-px painting to 7×7×512, the
+# same grid shape as ResNet-18 — so the LSTM reads **49 spatial tokens of 512-d**, but each token costs
+# several times the compute to produce. That cost is why this notebook trains with a frozen backbone and
 # cached features on a CPU.
+#
+# ## What you will learn
+#
+# - VGG-16's tokens, shape by shape, and where its parameters are;
+# - how **caching a frozen backbone's tokens** makes an epoch cost the LSTM alone, and what it gives up;
+# - what an LSTM can read from a **frozen, randomly initialised** backbone — on the sample and on real paintings;
+# - how to try other heads on the same cached tokens in seconds.
 
 # %%
 # Colab only: clone the course into /content, install it, work in its notebooks/ folder. Locally: nothing.
@@ -52,10 +59,9 @@ FIGURES = "../figures"
 # %%
 # %matplotlib inline
 from pathlib import Path
-import pandas as pd
 import torch
-import wikiart_utils as wu
-from wikiart_utils import data, evaluate, models, train
+import torch.nn.functional as F
+from wikiart_utils import data, features, labels, lesson, models, results
 
 torch.manual_seed(0)
 Path(FIGURES).mkdir(exist_ok=True)
@@ -67,18 +73,12 @@ print(f"{VARIANT} on {PROFILE} settings:", settings)
 # ## Shapes: five pools, /32
 
 # %%
-model = models.build_model(VARIANT, pretrained=False, image_size=224)
-for size in (64, 224):
-    x = torch.zeros(2, 3, size, size)
-    with torch.no_grad():
-        tokens = model.tokens(x)
-        logits = model.head(tokens)
-    print(f"{size} px: images {tuple(x.shape)} -> tokens {tuple(tokens.shape)} -> "
-          + ", ".join(f"{t} {tuple(v.shape)}" for t, v in logits.items()))
-print(f"parameters: backbone {sum(p.numel() for p in model.backbone.parameters()):,}, "
-      f"LSTM + heads {sum(p.numel() for p in model.head_parameters()):,}")
+model = lesson.show_shapes(VARIANT, sizes=(settings["image_size"], 224))
 
 # %% [markdown]
+# The same token grid as ResNet-18 — 49 tokens of 512 values at 224 px, 4 at 64 px — and the same LSTM and
+# heads, so the LSTM + heads count is ResNet-18 patch's; the backbone is larger.
+#
 # ## Training on a budget: a frozen backbone and cached features
 #
 # A frozen backbone computes the same tokens for a painting every epoch, so we compute them **once** per
@@ -86,41 +86,54 @@ print(f"parameters: backbone {sum(p.numel() for p in model.backbone.parameters()
 # (`cached_features=True`, or `train --freeze-backbone --cached-features` on the command line). An epoch
 # then costs the LSTM alone. The price: no augmentation (a cached view is frozen too).
 #
-# Here the backbone is *randomly initialised* (the course runs with no download), so this shows how much a
-# sequence model can read from random convolutional features of real paintings — colour and texture
-# survive them. With ImageNet
-# weights (`full` profile) you would cache pretrained features first and fine-tune end to end after.
+# Here the backbone is **randomly initialised and frozen** (the course runs with no download): its weights
+# never learn, only the LSTM and heads do. So this measures how much a sequence model can read from random
+# convolutional features of real paintings — colour and texture survive them. With ImageNet weights (`full`
+# profile) you would cache pretrained features first and fine-tune end to end after. When only the heads
+# learn, `train.train` picks other defaults than from scratch:
+
+# %%
+run = lesson.run_settings(root, VARIANT, settings)
+print({key: run[key] for key in ("lr", "warmup_epochs", "task_weights", "freeze_epochs", "cached_features")})
+
+# %% [markdown]
+# A higher learning rate (2e-3) and equal task weights (`None`: 1 each), the backbone frozen for all epochs.
+# The first line of the log says what learns.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-result = train.train(root, VARIANT, out=f"{CHECKPOINTS}/{VARIANT}", overwrite=True, seed=0, **settings)
-print(f"best epoch {result.best_epoch} of {result.epochs_done}: val mean macro-F1 {result.best_score:.3f}")
+result, val_table = lesson.train_and_report(root, VARIANT, settings, CHECKPOINTS, FIGURES, f"05_curves_{VARIANT}.png")
+val_table
 
 # %% [markdown]
-# The learning curves (also saved as `curves.png` beside the checkpoint):
+# The log's first line says what trained: the LSTM and heads only, on cached tokens of a random backbone. The
+# training loss panel has no half weights this time (equal task weights when only the heads learn). Even so,
+# every task's top-1 ends above its majority baseline on the validation split; macro-F1 stays low, as in
+# notebook 03, and with a couple of hundred labelled paintings per task the intervals are wide.
 
 # %%
-history = pd.read_csv(result.history_path)
-fig = train.plot_curves(history.to_dict("records"))
-fig.savefig(f"{FIGURES}/05_curves_{VARIANT}.png", dpi=110, bbox_inches="tight")
-print("history columns:", list(history.columns))
-fig
+print("labelled validation paintings per task:", lesson.labelled_counts(val_table))
 
 # %% [markdown]
-# Validation metrics of the best checkpoint, over labelled rows only, each beside the **majority baseline**
-# (always answer the most frequent training class) and chance, with 95% bootstrap intervals. The exact
-# values move a little between machines (floating-point order), so the table is not compared by nbval;
-# the counts below it are.
+# ## On real paintings
+#
+# The same recipe ran on a 32,245-painting WikiArt subset (`results/`, read by `wikiart_utils.results`):
+# VGG-16 frozen at random initialisation, beside the two ResNet-18 runs trained end to end. Their budgets
+# differ — read them first:
 
 # %%
-# NBVAL_IGNORE_OUTPUT
-val_result, _ = evaluate.evaluate_checkpoint(root, result.best_path, split="val", workers=0)
-evaluate.summary_table(val_result)
+results.settings().loc[["resnet18_gap", "resnet18_lstm_patch", VARIANT], ["epochs", "image_size", "train_limit", "backbone", "pretrained"]]
 
 # %%
-print("labelled validation paintings per task:", {task: val_result[task]["n"] for task in wu.labels.TASKS})
+lesson.real_table(["resnet18_gap", "resnet18_lstm_patch", VARIANT])
 
 # %% [markdown]
+# Every run is trained from scratch (`pretrained` False) and clears the majority baseline on every task.
+# `vgg16_lstm` — a random VGG-16 that never learned, read by a trained LSTM — sits below both ResNet-18
+# runs on every task, and its intervals do not overlap theirs. That is the cost of a backbone that never
+# learns, not a verdict on VGG-16: with ImageNet weights, or trained end to end, it would be another
+# experiment, not run here.
+#
 # **Full dataset on a GPU:** `PROFILE="full"` — ImageNet weights, 224 px, the backbone frozen for the first
 # epoch and then fine-tuned at a tenth of the head's learning rate, AMP on. From the command line:
 #
@@ -128,3 +141,95 @@ print("labelled validation paintings per task:", {task: val_result[task]["n"] fo
 # python -m wikiart_utils train --data data/wikiart-256 --variant vgg16_lstm --out checkpoints/vgg-full \
 #     --epochs 10 --image-size 224 --batch-size 64 --freeze-backbone 1 --workers 8
 # ```
+#
+# ## Take-aways
+#
+# - VGG-16's convolutions give the same 7×7×512 grid as ResNet-18 at 224 px, at a higher cost per token.
+# - A frozen backbone's tokens can be computed once and cached: epochs then cost the LSTM alone, without
+#   augmentation.
+# - A frozen *random* backbone is not training "from scratch": only the LSTM and heads learn, and on real
+#   paintings that scored below trained backbones while still beating the majority baseline.
+# - On cached tokens, any head can be tried in seconds (exercises 2 and 3).
+#
+# ## Exercises
+
+# %% [markdown]
+# **Exercise 1 (quick).** How many megabytes do this run's cached tokens take, and how many would the
+# training split of the sample take at 224 px?
+#
+# <details><summary>Hint</summary>A cache stores N × T × D float16 values (2 bytes each) in
+# <code>tokens.npy</code>; <code>features.CachedFeatureDataset(result.out / "features" / "train")</code> gives N
+# and (T, D).</details>
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution to exercise 1
+for split in ("train", "val"):
+    cache = features.CachedFeatureDataset(result.out / "features" / split)
+    (t, d), n = cache.token_shape, len(cache)
+    on_disk = (cache.path / "tokens.npy").stat().st_size
+    print(f"{split}: {n} paintings x {t} tokens x {d} values x 2 bytes = {n * t * d * 2 / 1e6:.2f} MB "
+          f"(tokens.npy: {on_disk / 1e6:.2f} MB)")
+n_train = len(features.CachedFeatureDataset(result.out / "features" / "train"))
+print(f"at 224 px (49 tokens): {n_train * 49 * 512 * 2 / 1e6:.1f} MB for the same {n_train} paintings")
+
+# %% [markdown]
+# **Exercise 2 (medium).** Train **only linear heads** for one epoch on the cached tokens — no LSTM: the
+# average of the tokens, normalised, into three Linear layers. How does it compare with the LSTM run's first
+# epoch?
+#
+# <details><summary>Hint</summary>Write a module taking tokens (B, T, D) to <code>{task: logits}</code> and give
+# it to <code>lesson.fit_on_cache(module, result.out, epochs=1)</code>; the LSTM run's epochs are in
+# <code>result.history</code>.</details>
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution to exercise 2
+# NBVAL_IGNORE_OUTPUT
+class LinearProbe(torch.nn.Module):
+    """The average of the tokens, layer-normalised, into one Linear per task: no LSTM."""
+    def __init__(self, dim: int):
+        super().__init__()
+        self.heads = torch.nn.ModuleDict({t: torch.nn.Linear(dim, n) for t, n in labels.num_classes().items()})
+
+    def forward(self, tokens):
+        pooled = F.layer_norm(tokens.float().mean(dim=1), tokens.shape[-1:])
+        return {task: head(pooled) for task, head in self.heads.items()}
+
+probe = lesson.fit_on_cache(LinearProbe(512), result.out, epochs=1)
+first = result.history[0]
+for task in labels.TASKS:
+    print(f"{task:<6} macro-F1: linear heads {probe[f'val_{task}_f1']:.3f} | LSTM run, epoch 1 {first[f'val_{task}_f1']:.3f}")
+# One epoch each, and not quite the same schedule (the run warms its learning rate up): a first look,
+# not a verdict. Exercise 3 compares heads on equal terms.
+
+# %% [markdown]
+# **Exercise 3 (open-ended).** The LSTM's summary is its **last** hidden state. Would the **mean** of its
+# outputs over the tokens, or an **attention**-weighted sum, read random VGG features better? Train each for
+# the same few epochs on the cache and compare; what would make the comparison trustworthy?
+#
+# <details><summary>Hint</summary><code>models.build_model(VARIANT, image_size=..., readout="mean")</code> builds
+# the same model with another readout; <code>features.HeadOnly(model)</code> turns it into a tokens → logits
+# module for <code>lesson.fit_on_cache</code>.</details>
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution to exercise 3
+# NBVAL_IGNORE_OUTPUT
+for readout in ("last", "mean", "attention"):
+    torch.manual_seed(0)
+    head = features.HeadOnly(models.build_model(VARIANT, image_size=settings["image_size"], readout=readout))
+    scores = lesson.fit_on_cache(head, result.out, epochs=3)
+    print(f"{readout:<9} val mean macro-F1 {scores['val_mean_f1']:.3f}, style accuracy {scores['val_style_acc']:.3f}")
+# At 64 px the LSTM reads only 4 tokens, so the readouts have little room to differ. A trustworthy answer
+# needs full runs on several seeds, scored on the same test paintings with paired intervals (notebook 04).
+
+# %% [markdown]
+# ## Further reading
+#
+# - Simonyan & Zisserman, "Very Deep Convolutional Networks for Large-Scale Image Recognition", ICLR 2015 — VGG.
+# - Jarrett, Kavukcuoglu, Ranzato & LeCun, "What is the Best Multi-Stage Architecture for Object
+#   Recognition?", ICCV 2009, and Saxe, Koh, Chen, Bhand, Suresh & Ng, "On Random Weights and Unsupervised
+#   Feature Learning", ICML 2011 — how far random convolutional features go.
+# - Yosinski, Clune, Bengio & Lipson, "How transferable are features in deep neural networks?", NeurIPS 2014 —
+#   frozen versus fine-tuned features.
+# - Hochreiter & Schmidhuber, "Long Short-Term Memory", *Neural Computation*, 1997.
+#
+# Next: `06` replaces the CNN by a Vision Transformer.

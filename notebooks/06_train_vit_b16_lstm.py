@@ -20,13 +20,19 @@
 # # 06 · ViT-B/16 → LSTM over patch tokens
 #
 # A Vision Transformer cuts the painting into 16×16-px patches, embeds each as a 768-d token and lets 12
-# self-attention layers mix them. Here the LSTM reads **every patch token** of the encoder's output (196 at
-# 224 px, 16 at 64 px) followed by the class token — not a sequence of length one made of the class token
-# alone, which would leave the LSTM nothing to read.
+# self-attention layers mix them. Here the LSTM reads **every patch token** of the encoder's output followed
+# by the class token — not a sequence of length one made of the class token alone, which would leave the
+# LSTM nothing to read.
 #
 # Other image sizes work: the model is built for `image_size` (a multiple of 16) and interpolates its
 # position embeddings, both when loading ImageNet weights made for 224 px and on the fly for other inputs.
-# With 86M backbone parameters, the CPU run again uses a frozen, cached backbone.
+# With its large backbone, the CPU run again uses a frozen, cached backbone.
+#
+# ## What you will learn
+#
+# - how a ViT's output becomes the LSTM's sequence: (size/16)² patch tokens, then the class token;
+# - what a **frozen, randomly initialised transformer** gives an LSTM to read — on the sample and on real paintings;
+# - how the token count and the position embeddings follow the image size.
 
 # %%
 # Colab only: clone the course into /content, install it, work in its notebooks/ folder. Locally: nothing.
@@ -55,10 +61,9 @@ FIGURES = "../figures"
 # %%
 # %matplotlib inline
 from pathlib import Path
-import pandas as pd
 import torch
-import wikiart_utils as wu
-from wikiart_utils import data, evaluate, models, train
+import torch.nn.functional as F
+from wikiart_utils import data, features, lesson, results
 
 torch.manual_seed(0)
 Path(FIGURES).mkdir(exist_ok=True)
@@ -70,60 +75,61 @@ print(f"{VARIANT} on {PROFILE} settings:", settings)
 # ## Shapes: (size/16)² patch tokens + the class token
 
 # %%
-model = models.build_model(VARIANT, pretrained=False, image_size=224)
-for size in (64, 224):
-    x = torch.zeros(2, 3, size, size)
-    with torch.no_grad():
-        tokens = model.tokens(x)
-        logits = model.head(tokens)
-    print(f"{size} px: images {tuple(x.shape)} -> tokens {tuple(tokens.shape)} -> "
-          + ", ".join(f"{t} {tuple(v.shape)}" for t, v in logits.items()))
-print(f"parameters: backbone {sum(p.numel() for p in model.backbone.parameters()):,}, "
-      f"LSTM + heads {sum(p.numel() for p in model.head_parameters()):,}")
+model = lesson.show_shapes(VARIANT, sizes=(settings["image_size"], 224))
 
 # %% [markdown]
+# At 224 px: 14×14 = 196 patch tokens plus the class token, 197 in all; at the sample's 64 px, 4×4 + 1 = 17.
+# Each token has 768 values, so the LSTM's input layer is larger than for the CNNs, and the backbone holds
+# far more parameters than the LSTM and heads.
+#
 # ## Training on a budget: a frozen backbone and cached features
 #
-# A frozen backbone computes the same tokens for a painting every epoch, so we compute them **once** per
-# split, store them as a float16 memory map, and train only the LSTM and heads on them
-# (`cached_features=True`, or `train --freeze-backbone --cached-features` on the command line). An epoch
-# then costs the LSTM alone. The price: no augmentation (a cached view is frozen too).
+# As in notebook 05, the frozen backbone's tokens are computed **once** per split and cached; only the LSTM
+# and heads train on them, without augmentation. The backbone is **randomly initialised and frozen** (the
+# course runs with no download): its weights never learn. A random ViT has no convolutions apart from its
+# patch embedding (a 16×16 convolution with stride 16, i.e. one linear map per patch); after it come random
+# self-attention layers. So this measures how much an LSTM can read from **random transformer features** —
+# random projections of each patch's pixels, mixed across patches — of real paintings. With ImageNet weights
+# (`full` profile) you would cache pretrained features first and fine-tune end to end after. The defaults
+# when only the heads learn:
+
+# %%
+run = lesson.run_settings(root, VARIANT, settings)
+print({key: run[key] for key in ("lr", "warmup_epochs", "task_weights", "freeze_epochs", "cached_features")})
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+result, val_table = lesson.train_and_report(root, VARIANT, settings, CHECKPOINTS, FIGURES, f"06_curves_{VARIANT}.png")
+val_table
+
+# %% [markdown]
+# Only the LSTM and heads learned (the log's first line), on random transformer tokens. The validation loss
+# flattens out while the training loss keeps falling: the LSTM starts to fit the training paintings more
+# than the validation ones. Every task's top-1 is above its
+# majority baseline; the intervals are wide on this small validation split.
+
+# %%
+print("labelled validation paintings per task:", lesson.labelled_counts(val_table))
+
+# %% [markdown]
+# ## On real paintings
 #
-# Here the backbone is *randomly initialised* (the course runs with no download), so this shows how much a
-# sequence model can read from random convolutional features of real paintings — colour and texture
-# survive them. With ImageNet
-# weights (`full` profile) you would cache pretrained features first and fine-tune end to end after.
+# The same recipe on the 32,245-painting WikiArt subset (`results/`), beside the ResNet-18 runs trained end
+# to end; the budgets first:
 
 # %%
-# NBVAL_IGNORE_OUTPUT
-result = train.train(root, VARIANT, out=f"{CHECKPOINTS}/{VARIANT}", overwrite=True, seed=0, **settings)
-print(f"best epoch {result.best_epoch} of {result.epochs_done}: val mean macro-F1 {result.best_score:.3f}")
+results.settings().loc[["resnet18_gap", "resnet18_lstm_patch", VARIANT], ["epochs", "image_size", "train_limit", "backbone", "pretrained"]]
+
+# %%
+lesson.real_table(["resnet18_gap", "resnet18_lstm_patch", VARIANT])
 
 # %% [markdown]
-# The learning curves (also saved as `curves.png` beside the checkpoint):
-
-# %%
-history = pd.read_csv(result.history_path)
-fig = train.plot_curves(history.to_dict("records"))
-fig.savefig(f"{FIGURES}/06_curves_{VARIANT}.png", dpi=110, bbox_inches="tight")
-print("history columns:", list(history.columns))
-fig
-
-# %% [markdown]
-# Validation metrics of the best checkpoint, over labelled rows only, each beside the **majority baseline**
-# (always answer the most frequent training class) and chance, with 95% bootstrap intervals. The exact
-# values move a little between machines (floating-point order), so the table is not compared by nbval;
-# the counts below it are.
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-val_result, _ = evaluate.evaluate_checkpoint(root, result.best_path, split="val", workers=0)
-evaluate.summary_table(val_result)
-
-# %%
-print("labelled validation paintings per task:", {task: val_result[task]["n"] for task in wu.labels.TASKS})
-
-# %% [markdown]
+# All from scratch (`pretrained` False). The LSTM over random transformer tokens clears the majority
+# baseline on every task, but stays below both trained ResNet-18 runs on every task. Its intervals are apart
+# from theirs except on artist against `resnet18_lstm_patch`, where they just overlap: there these
+# intervals alone cannot separate the two (a paired comparison, as in notebook 04, would be needed). It measures a frozen random backbone, not what ViT-B/16 can learn: with ImageNet weights — the
+# setting ViTs are known for — the ranking could be quite different, and that was not run here.
+#
 # **Full dataset on a GPU:** `PROFILE="full"` (ImageNet weights, 224 px, AMP, batch 64 fits a 16-GB GPU with
 # bf16/fp16). Consider `--lr 1e-4` when fine-tuning the whole transformer.
 #
@@ -131,5 +137,97 @@ print("labelled validation paintings per task:", {task: val_result[task]["n"] fo
 # python -m wikiart_utils train --data data/wikiart-256 --variant vit_b16_lstm --out checkpoints/vit-full \
 #     --epochs 10 --image-size 224 --batch-size 64 --freeze-backbone 1 --workers 8
 # ```
+#
+# ## Take-aways
+#
+# - A ViT's output is already a sequence: (size/16)² patch tokens and a class token, which this model puts
+#   last so the LSTM ends on the encoder's own summary.
+# - The token count grows with the square of the image size; the position embeddings are interpolated to
+#   match it.
+# - A frozen *random* transformer still passes on something an LSTM can use (every task above its majority
+#   baseline on real paintings), but below a ResNet-18 trained end to end at this budget.
+#
+# ## Exercises
+
+# %% [markdown]
+# **Exercise 1 (quick).** How many tokens does the LSTM read at 96, 128 and 384 px? Predict, then check
+# with `model.tokens`; how large is the position-embedding grid the model interpolates to?
+#
+# <details><summary>Hint</summary>(S/16)² patches plus one class token. <code>model.backbone.position_embedding(h, w)</code>
+# returns the embeddings for an h×w grid of patches (plus the class token's).</details>
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution to exercise 1
+for s in (96, 128, 384):
+    side = s // 16
+    with torch.no_grad():
+        shape = tuple(model.tokens(torch.zeros(1, 3, s, s)).shape) if s <= 128 else "(not run: slow on a CPU)"
+    pos = tuple(model.backbone.position_embedding(side, side).shape)
+    print(f"{s} px: predicted {side}x{side} + 1 = {side * side + 1} tokens; model.tokens {shape}; "
+          f"position embeddings {pos}")
+# The model was built for 224 px (a 14x14 grid of learned embeddings): every other grid is a bicubic
+# interpolation of it, which is also how ImageNet weights made for 224 px are reused at other sizes.
+
+# %% [markdown]
+# **Exercise 2 (medium).** The class token comes last. What do the heads get from it **alone**? Train the
+# LSTM and heads on a one-token sequence (the class token only) and on all tokens, on the same cache for the
+# same epochs, and compare.
+#
+# <details><summary>Hint</summary>A module whose forward is <code>net.head(tokens[:, -1:])</code> reads only the
+# class token; wrap a fresh <code>models.build_model(...)</code> and use <code>lesson.fit_on_cache</code>.</details>
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution to exercise 2
+# NBVAL_IGNORE_OUTPUT
+from wikiart_utils import models
+
+class LastTokens(torch.nn.Module):
+    """LSTM + heads reading only the last `keep` tokens (None: all of them)."""
+    def __init__(self, keep):
+        super().__init__()
+        self.net = models.build_model(VARIANT, image_size=settings["image_size"])
+        self.keep = keep
+
+    def forward(self, tokens):
+        return self.net.head(tokens if self.keep is None else tokens[:, -self.keep:])
+
+for name, keep in (("class token only", 1), ("all tokens", None)):
+    torch.manual_seed(0)
+    scores = lesson.fit_on_cache(LastTokens(keep), result.out, epochs=3)
+    print(f"{name:<17} val mean macro-F1 {scores['val_mean_f1']:.3f}, style accuracy {scores['val_style_acc']:.3f}")
+# In a random ViT the class token is a random mixture of the patches; whether the LSTM's walk over the
+# patches adds to it is what this compares (one seed and three epochs: a first look).
+
+# %% [markdown]
+# **Exercise 3 (open-ended).** How different are the random transformer's tokens? Measure the cosine
+# similarity between patch tokens **of the same painting**, and between the class tokens **of different
+# paintings**, in the cached validation tokens. What does it suggest about what a random ViT passes on?
+#
+# <details><summary>Hint</summary><code>features.CachedFeatureDataset(result.out / "features" / "val").batch(range(64))</code>
+# gives 64 paintings' tokens; <code>F.normalize</code> then a matrix product gives all cosine similarities.</details>
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution to exercise 3
+tokens, _ = features.CachedFeatureDataset(result.out / "features" / "val").batch(range(64))
+unit = F.normalize(tokens.float(), dim=-1)
+patches = unit[:, :-1]                                            # (64, T - 1, 768)
+within = patches @ patches.transpose(1, 2)                        # per painting: patch x patch
+off = ~torch.eye(patches.shape[1], dtype=torch.bool)
+cls = unit[:, -1]                                                  # (64, 768)
+across = cls @ cls.T
+print(f"patch tokens, same painting:      mean cosine {within[:, off].mean():.2f}")
+print(f"class tokens, different paintings: mean cosine {across[~torch.eye(64, dtype=torch.bool)].mean():.2f}")
+# Both means are well above 0: a random encoder mixes every patch with every other, so the tokens of one
+# painting, and even the class tokens of different paintings, share much of their direction. What tells
+# paintings apart is in the differences; the LayerNorm before the LSTM (models.SequenceReader) helps it see them.
+
+# %% [markdown]
+# ## Further reading
+#
+# - Dosovitskiy et al., "An Image is Worth 16x16 Words: Transformers for Image Recognition at Scale", ICLR 2021 — ViT.
+# - Hochreiter & Schmidhuber, "Long Short-Term Memory", *Neural Computation*, 1997.
+# - Yosinski, Clune, Bengio & Lipson, "How transferable are features in deep neural networks?", NeurIPS 2014.
+# - Saxe, Koh, Chen, Bhand, Suresh & Ng, "On Random Weights and Unsupervised Feature Learning", ICML 2011 —
+#   what untrained networks already compute.
 #
 # Next: `07` evaluates and compares every run.

@@ -98,3 +98,121 @@ def test_older_project_protocol_folds_unknown_artists_into_durer(shared_dir):
     assert summary == {"rows": 6109, "majority_class": "albrecht-durer", "majority_rows": 3176,
                        "majority_share": 0.5199, "rows_labelled_with_another_painter": 3114}
     assert abs(evaluate.OLDER_PROJECT["majority_artist_share"] - summary["majority_share"]) < 1e-4
+
+
+# --------------------------------------------------------------------------- Grad-CAM, galleries, comparisons
+
+def test_gradcam_reads_a_map_of_at_least_7x7_cells():
+    from wikiart_utils import models
+    torch = pytest.importorskip("torch")
+    image = torch.randint(0, 256, (3, 64, 64), dtype=torch.uint8)
+    for variant in ("resnet18_lstm_patch", "resnet18_gap", "resnet18_lstm_flatten", "vgg16_lstm"):
+        model = models.build_model(variant, image_size=64)
+        layer, h, w = evaluate.gradcam_layer(model)
+        assert min(h, w) >= evaluate.MIN_CAM_CELLS, (variant, layer, h, w)
+        cam = evaluate.gradcam(model, image, "style")
+        assert cam.shape == (64, 64) and 0.0 <= cam.min() and cam.max() <= 1.0
+    assert evaluate.gradcam_layer(models.build_model("resnet18_gap", image_size=64))[0] == "layer2"  # layer4 is 2x2
+    assert evaluate.gradcam_layer(models.build_model("resnet18_gap", image_size=224))[0] == "layer4"
+
+
+def test_gradcam_of_a_vit_uses_patch_tokens_or_says_why_not():
+    from wikiart_utils import models
+    torch = pytest.importorskip("torch")
+    with pytest.raises(ValueError, match=r"vit_b16_lstm at 64 px: .* 4x4 cells, fewer than 7x7"):
+        evaluate.gradcam_layer(models.build_model("vit_b16_lstm", image_size=64))
+    model = models.build_model("vit_b16_lstm", image_size=112)
+    assert evaluate.gradcam_layer(model) == ("patch tokens", 7, 7)
+    cam = evaluate.gradcam(model, torch.randint(0, 256, (3, 112, 112), dtype=torch.uint8), "genre")
+    assert cam.shape == (112, 112)
+
+
+class _Images:
+    def load(self, i):
+        import torch
+        return torch.zeros(3, 8, 8, dtype=torch.uint8)
+
+
+def fake_predictions(painters, right):
+    """Predictions of 3 classes per task where row i is right on every task when right[i]."""
+    n = len(painters)
+    targets = np.zeros((n, 3), dtype=int)
+    probs = {t: np.tile([0.1, 0.8, 0.1], (n, 1)) for t in labels.TASKS}
+    for t in labels.TASKS:
+        probs[t] = np.pad(probs[t], ((0, 0), (0, labels.num_classes()[t] - 3)))
+        probs[t][np.asarray(right, bool)] = np.pad([0.8, 0.1, 0.1], (0, labels.num_classes()[t] - 3))
+    meta = pd.DataFrame({"path": [f"x/{p}_{i}.jpg" for i, p in enumerate(painters)], "painter": painters})
+    return evaluate.Predictions(rows=np.arange(n), targets=targets, probs=probs, meta=meta)
+
+
+def test_gallery_shows_only_public_domain_painters_and_carries_their_rows(tmp_path):
+    pred = fake_predictions(["andy-warhol", "claude-monet", "claude-monet", "paul-cezanne"], [1, 1, 0, 1])
+    shown = evaluate.gallery(pred, np.array([0, 1, 2, 3]), _Images(), k=2)
+    assert shown.paintings["painter"].tolist() == ["claude-monet", "claude-monet"]
+    assert shown.colors == [plots_good(), plots_bad()]
+    shown.grid(path=tmp_path / "g.png")
+    assert len(pd.read_csv(tmp_path / "g.provenance.csv")) == 2
+
+
+def plots_good():
+    from wikiart_utils import plots
+    return plots.GOOD
+
+
+def plots_bad():
+    from wikiart_utils import plots
+    return plots.BAD
+
+
+def test_paired_against_reads_each_difference_in_words():
+    a = fake_predictions(["claude-monet"] * 40, [1] * 40)
+    b = fake_predictions(["claude-monet"] * 40, [0] * 40)
+    c = fake_predictions(["claude-monet"] * 40, [1, 0] * 20)
+    table = evaluate.paired_against({"a": a, "b": b, "c": c}, reference="c", n_boot=200)
+    assert set(table["a"]) == {"a", "b"} and set(table["task"]) == set(labels.TASKS)
+    assert set(table.loc[table.a == "a", "verdict"]) == {"a better"}
+    assert set(table.loc[table.a == "b", "verdict"]) == {"c better"}
+    words = evaluate.paired_in_words(table)
+    assert "a - c, style: +0.500" in words and "the whole interval is above 0" in words
+    same = evaluate.paired_against({"x": c, "y": c}, reference="x", n_boot=50)
+    assert "cannot tell them apart" in evaluate.paired_in_words(same)
+
+
+def test_run_table_reads_the_budget_from_the_checkpoint_and_chooses_by_validation(sample_dir, checkpoint):
+    table = evaluate.run_table({"tiny": checkpoint}, sample_dir)
+    row = table.loc["tiny"]
+    assert (row.variant, row.epochs, row.image_size, row.backbone, bool(row.pretrained)) == \
+        ("resnet18_gap", 1, 32, "trained", False)
+    assert row.train_images == int((pd.read_csv(sample_dir / "metadata.csv").split == "train").sum())
+    name, reason = evaluate.choose_main(table)
+    assert name == "tiny" and "validation mean macro-F1" in reason
+
+
+def test_budget_note_and_labels_say_what_differs():
+    settings = pd.DataFrame({"epochs": [6, 6, 15], "image_size": [96, 96, 96],
+                             "backbone": ["trained", "trained", "frozen (random)"], "pretrained": [False] * 3},
+                            index=["gap", "patch", "vgg"])
+    note = evaluate.budget_note(settings)
+    assert note.startswith("budgets differ:") and "epochs 6-15" in note and "vgg: frozen (random)" in note
+    assert "image size" not in note
+    assert evaluate.budget_labels(settings) == {"gap": "gap", "patch": "patch",
+                                                "vgg": "vgg (15 epochs, frozen (random) backbone)"}
+    assert evaluate.budget_note(settings.iloc[:2]) == "same budget for every run"
+
+
+def test_budget_and_scores_on_the_committed_real_results():
+    from wikiart_utils import results
+    settings, scored = results.settings(), results.metrics()
+    table = evaluate.budget_and_scores(settings, scored)
+    n = scored["resnet18_gap"]["style"]["n"]
+    header = next(c for c in table.columns if c.startswith("style top-1"))
+    assert f"n = {n}" in header
+    assert table.loc["resnet18_gap", header].startswith(f"{scored['resnet18_gap']['style']['top1']:.3f} [")
+    assert {"epochs", "image_size", "backbone"} <= set(table.columns)
+
+
+def test_budget_labels_name_a_smaller_training_set():
+    settings = pd.DataFrame({"epochs": [6, 6, 2], "train_images": [1940, 1940, 800]}, index=["a", "b", "c"])
+    assert evaluate.budget_labels(settings)["c"] == "c (2 epochs, 800 training images)"
+    limits = pd.DataFrame({"train_limit": [6000, 6000, None]}, index=["a", "b", "c"])
+    assert evaluate.budget_labels(limits)["c"] == "c (all training images)"

@@ -257,3 +257,10 @@ def test_paired_difference_is_tighter_than_the_two_intervals():
     assert metrics.paired_difference(a, a)["ci"] == [0.0, 0.0]
     with pytest.raises(ValueError, match="equally long"):
         metrics.paired_difference(a, b[:-1])
+
+
+def test_chance_is_one_over_the_classes_present():
+    # 27 classes, only 3 in the labelled rows: guessing among the classes present scores 1/3, not 1/27
+    y = np.array([0, 0, 4, 9, -1, 9])
+    out = metrics.task_metrics(y, one_hot_probs([0, 4, 4, 9, 1, 0], 27), n_boot=0)
+    assert out["classes_present"] == 3 and out["chance"] == pytest.approx(1 / 3) and out["n_classes"] == 27

@@ -142,3 +142,21 @@ def test_draws_into_given_axes(tmp_path):
     assert plots.comparison_chart(comparison_table(), ax=right) is fig
     fig.savefig(tmp_path / "both.png")
     assert_png(tmp_path / "both.png")
+
+
+def test_confusion_matrix_shows_only_classes_present_with_their_n(tmp_path):
+    # 27 styles, 8 of them in the split: 8 rows (no empty ones), each labelled with its n, and "(other)"
+    rng = np.random.default_rng(1)
+    present = np.array([0, 3, 5, 8, 12, 20, 21, 26])
+    y = rng.choice(present, 300)
+    pred = np.where(rng.random(300) < 0.5, y, rng.integers(0, 27, 300))
+    cm = metrics.confusion(y, pred, 27, normalize=None)
+    names = [f"style-{i}" for i in range(27)]
+    fig = plots.confusion_matrix_plot(cm, names, "style", path=tmp_path / "cm.png")
+    rows = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert len(rows) == 8 and all(" (n=" in r for r in rows)
+    assert sum(int(r.split("(n=")[1].rstrip(")")) for r in rows) == 300
+    assert fig.axes[0].get_xticklabels()[-1].get_text() == "(other)"
+    assert "8 of 27 classes present" in fig.axes[0].get_title()
+    fig = plots.confusion_matrix_plot(cm, names, "style", top_n=3)
+    assert len(fig.axes[0].get_yticklabels()) == 3 and "top 3 of 8 classes by test count" in fig.axes[0].get_title()

@@ -332,3 +332,45 @@ def test_settings_of_repeats_a_run(sample_dir, tmp_path):
     again = train.train(sample_dir, "resnet18_gap", tmp_path / "b", **{**train.settings_of(args), "workers": 0,
                                                                         "progress": False})
     assert checkpoint.load(again.last_path)[1]["train_args"] == args
+
+
+# --------------------------------------------------------------------------- curves and the run's log
+
+HISTORY = [{"epoch": e, "train_loss": 5.0 - e, "val_loss": 7.0 - e, "val_mean_f1": 0.1 * e,
+            **{f"val_{t}_{m}": 0.1 * e for t in labels.TASKS for m in ("acc", "f1")}} for e in (1, 2, 3)]
+
+
+def test_curves_keep_the_two_losses_apart_and_draw_the_baselines():
+    """The weighted training loss and the unweighted validation loss are different numbers: separate panels
+    that say which is which; each task's majority baseline is a dashed line in that task's colour."""
+    baselines = {"artist": 0.07, "genre": 0.27, "style": 0.45}
+    fig = train.plot_curves(HISTORY, baselines, task_weights=HALVES)
+    ax_train, ax_val, _, ax_acc = fig.axes
+    assert "weighted: artist 0.5, genre 0.5, style 1" in ax_train.get_title()
+    assert "unweighted" in ax_val.get_title()
+    assert [line.get_ydata()[0] for line in ax_train.lines] == [4.0] and len(ax_val.lines) == 1
+    dashed = {line.get_color(): line.get_ydata()[0] for line in ax_acc.lines if line.get_linestyle() == "--"}
+    curves = {line.get_label(): line.get_color() for line in ax_acc.lines if line.get_linestyle() != "--"}
+    assert {task: dashed[curves[task]] for task in labels.TASKS} == baselines
+    assert "majority baseline" in [t.get_text() for t in ax_acc.get_legend().get_texts()]
+
+
+def test_curves_without_baselines_and_write_history(tmp_path):
+    fig = train.plot_curves(HISTORY)
+    assert not [line for line in fig.axes[3].lines if line.get_linestyle() == "--"]
+    assert "the run's task weights" in fig.axes[0].get_title()
+    train.write_history(HISTORY, tmp_path)  # beside the checkpoints: no baselines needed
+    assert (tmp_path / "curves.png").stat().st_size > 0 and len(pd.read_csv(tmp_path / "history.csv")) == 3
+
+
+@pytest.mark.parametrize("options, words", [
+    (dict(pretrained=False, freeze_epochs=0), "from scratch: every weight learns"),
+    (dict(pretrained=False, freeze_epochs=6), "randomly initialised backbone, frozen: only the LSTM and heads learn"),
+    (dict(pretrained=False, freeze_epochs=6, variant="resnet18_gap"), "frozen: only the heads learn"),
+    (dict(pretrained=True, freeze_epochs=1), "ImageNet weights, frozen for the first 1 epoch, then trained end to end"),
+    (dict(pretrained=True, freeze_epochs=0), "ImageNet weights, fine-tuned end to end"),
+])
+def test_the_log_says_what_learns(options, words):
+    """A frozen random backbone is not 'from scratch': the first log line says what really trains."""
+    args = {"variant": "vgg16_lstm", "epochs": 6, **options}
+    assert words in train.regime_words(args)

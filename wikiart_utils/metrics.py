@@ -163,16 +163,21 @@ def task_metrics(y_true: np.ndarray, probs: np.ndarray, train_counts: np.ndarray
                  n_boot: int = 1000, seed: int = 0) -> dict:
     """All scores of one task over its labelled rows, with 95% bootstrap intervals for top-1 and macro F1.
 
-    Keys: n, n_classes, chance, top1, top5 (k = top_k = min(5, C)), macro_f1, balanced_accuracy,
-    precision / recall / f1 (support-weighted), majority_baseline, majority_class, majority_source,
-    top1_ci and macro_f1_ci ([lo, hi]; omitted when n_boot == 0). With no labelled row the dict is just
-    {n: 0, n_classes, chance}: no score is invented and nothing is NaN.
+    Keys: n, n_classes, classes_present, chance, top1, top5 (k = top_k = min(5, C)), macro_f1,
+    balanced_accuracy, precision / recall / f1 (support-weighted), majority_baseline, majority_class,
+    majority_source, top1_ci and macro_f1_ci ([lo, hi]; omitted when n_boot == 0). With no labelled row
+    the dict is just {n: 0, n_classes, chance = 1 / n_classes}: no score is invented and nothing is NaN.
+
+    `chance` is 1 / classes_present, the top-1 of guessing uniformly among the classes the labelled rows
+    hold: a split with 8 of the 27 styles makes chance 1/8, and quoting 1/27 there would flatter a model.
     """
     y, p = _labelled(y_true, probs)
     n_classes = p.shape[1]
     out: dict = {"n": int(len(y)), "n_classes": int(n_classes), "chance": 1.0 / n_classes}
     if len(y) == 0:
         return out
+    present = int(len(np.unique(y)))
+    out.update({"classes_present": present, "chance": 1.0 / present})
     if train_counts is not None and len(train_counts) != n_classes:
         raise ValueError(f"train_counts has {len(train_counts)} entries for {n_classes} classes")
     pred = p.argmax(axis=1)

@@ -9,6 +9,7 @@ single panel also accept ``ax=`` to draw into an existing grid of axes.
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -150,39 +151,46 @@ def cooccurrence_heatmap(table: pd.DataFrame, row: str, col: str, normalize: str
 # confusion
 
 
-def _reorder_confusion(cm: np.ndarray, names: Sequence[str], counts: np.ndarray | None,
-                       top_n: int | None) -> tuple[np.ndarray, list[str], bool]:
-    """Row-normalise, sort classes by frequency, keep top_n (+ an "other" column). Returns (matrix, names, cut)."""
+def _reorder_confusion(cm: np.ndarray, names: Sequence[str], counts: np.ndarray | None, top_n: int | None,
+                       present_only: bool = True) -> tuple[np.ndarray, list[str], bool, int]:
+    """Row-normalise, sort classes by frequency, drop classes without a true row (a count matrix only),
+    keep top_n, and add an "(other)" column when any class is left out.
+
+    Returns (matrix, row names, cut, classes present). With counts in `cm`, a row name carries its n:
+    a share of 1.00 over n = 2 paintings reads differently from one over n = 200."""
     cm = np.asarray(cm, dtype=np.float64)
     support = cm.sum(axis=1)
     is_counts = bool((support > 1 + 1e-6).any())
-    if counts is None and is_counts:
-        counts = support
     norm = np.divide(cm, support[:, None], out=np.zeros_like(cm), where=support[:, None] > 0) if is_counts else cm
-    order = np.arange(len(names)) if counts is None else np.argsort(-np.asarray(counts), kind="stable")
-    if top_n is None or top_n >= len(names):
-        return norm[np.ix_(order, order)], [names[i] for i in order], False
-    keep = order[:top_n]
+    key = counts if counts is not None else (support if is_counts else None)
+    order = np.arange(len(names)) if key is None else np.argsort(-np.asarray(key), kind="stable")
+    if present_only and is_counts:
+        order = order[support[order] > 0]
+    keep = order if top_n is None else order[:top_n]
+    shown = [f"{names[i]} (n={support[i]:.0f})" if is_counts else names[i] for i in keep]
     sub = norm[np.ix_(keep, keep)]
+    if len(keep) == len(names):
+        return sub, shown, False, len(order)
     other = np.clip(norm[keep].sum(axis=1) - sub.sum(axis=1), 0.0, None)
-    return np.column_stack([sub, other]), [names[i] for i in keep], True
+    return np.column_stack([sub, other]), shown, True, len(order)
 
 
 def confusion_matrix_plot(cm: np.ndarray, names: Sequence[str], title: str = "", top_n: int | None = None,
                           counts: np.ndarray | None = None, path: str | Path | None = None,
-                          ax: Axes | None = None) -> Figure:
+                          ax: Axes | None = None, present_only: bool = True) -> Figure:
     """Row-normalised confusion heatmap (row = true class, each row's share of predictions).
 
-    `cm` may hold counts (then rows are normalised here and classes sorted by support) or be already
-    row-normalised (pass `counts`, e.g. training counts, to sort by frequency). With top_n, only the
-    top_n most frequent classes are shown, with readable names, and a last column "(other)" holds the
-    share predicted as any class left out. The full version of a large task (128 artists) labels every
-    k-th class in a tiny font instead of crowding all names.
+    `cm` may hold counts: then rows are normalised here, classes sorted by their number of true rows
+    (the test count), each row labelled with its n, and -- `present_only` -- classes with no true row
+    dropped, so a split holding 8 of 27 styles shows 8 rows, not 19 empty ones. `cm` may also be
+    row-normalised already (pass `counts`, e.g. training counts, to sort by frequency). With top_n only
+    the top_n most frequent classes are shown. Whenever classes are left out, a last column "(other)"
+    holds the share predicted as any of them. More than MAX_TICK_LABELS classes are labelled every k-th.
     """
     names = list(names)
-    values, shown, cut = _reorder_confusion(cm, names, counts, top_n)
+    values, shown, cut, present = _reorder_confusion(cm, names, counts, top_n, present_only)
     n = len(shown)
-    col_names = shown + (["(other)"] if cut else [])
+    col_names = [s.rsplit(" (n=", 1)[0] for s in shown] + (["(other)"] if cut else [])
     side = min(3 + 0.28 * n, 14)
     fig, ax = _new_axes(ax, (side + 1.5, side))
     annotate = n <= 12
@@ -196,9 +204,13 @@ def confusion_matrix_plot(cm: np.ndarray, names: Sequence[str], title: str = "",
     xticks = list(ticks) + ([n] if cut else [])
     ax.set_xticks(np.array(xticks) + 0.5, [col_names[i] for i in xticks], fontsize=fontsize,
                   rotation=90 if n > 12 else 45, ha="center" if n > 12 else "right")
-    ax.set_xlabel("predicted")
+    ax.set_xlabel("predicted" + (" ((other) = any class not shown)" if cut else ""))
     ax.set_ylabel("true" + (f" (every {step}th class named)" if step > 1 else ""))
-    detail = f" - top {n} classes" if cut else ""
+    detail = ""
+    if cut and top_n is not None and n < present:
+        detail = f" - top {n} of {present} classes by {'test count' if counts is None else 'count'}"
+    elif cut:
+        detail = f" - the {n} of {len(names)} classes present"
     ax.set_title(f"{title}{detail}")
     return _finish(fig, path)
 
@@ -359,7 +371,7 @@ def comparison_chart(table: pd.DataFrame, metric: str = "top1", title: str = "",
     ax.set_ylim(0, min(1.05, max(0.1, highest * 1.2)))
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)  # beside the bars
-    ax.set_title(title)
+    ax.set_title("\n".join(textwrap.fill(line, 90) for line in title.splitlines()))  # a budget note can be long
     return _finish(fig, path)
 
 

@@ -110,33 +110,59 @@ def make_optimizer(model: models.MultitaskNet, args: dict, steps_per_epoch: int,
 # ----------------------------------------------------------------------------------------------------
 # History and curves
 
-def plot_curves(history: list[dict]):
-    """Loss, macro-F1 and accuracy per epoch as a matplotlib Figure (no pyplot: safe without a display)."""
+def _weights_words(task_weights: dict | None) -> str:
+    if task_weights is None:
+        return "weighted by the run's task weights"
+    return "weighted: " + ", ".join(f"{t} {float(task_weights.get(t, 1.0)):g}" for t in labels.TASKS)
+
+
+def plot_curves(history: list[dict], baselines: dict[str, float] | None = None,
+                task_weights: dict | None = None):
+    """Training loss, validation loss, macro-F1 and accuracy per epoch as a matplotlib Figure (no pyplot).
+
+    The two losses get separate panels because they are not the same number: the training loss is the
+    loss the optimizer minimised -- the sum over tasks with the run's `task_weights` (from scratch artist
+    and genre count half), on augmented images with dropout on -- while the validation loss is the
+    unweighted sum (`engine.evaluate`), so runs stay comparable. `baselines` (task -> accuracy of always
+    answering the most frequent training class, on the labelled validation rows) are drawn as dashed
+    lines in each task's colour: a curve under its line has learned less than the majority class.
+    """
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
     from matplotlib.ticker import MaxNLocator
 
-    fig = Figure(figsize=(13, 3.6), layout="constrained")
-    ax_loss, ax_f1, ax_acc = fig.subplots(1, 3)
+    fig = Figure(figsize=(15, 3.6), layout="constrained")
+    ax_train, ax_val, ax_f1, ax_acc = fig.subplots(1, 4)
     epochs = [row["epoch"] for row in history]
-    ax_loss.plot(epochs, [row["train_loss"] for row in history], "o-", label="train")
-    ax_loss.plot(epochs, [row["val_loss"] for row in history], "o-", label="val")
-    ax_loss.set(title="loss (sum over tasks)", xlabel="epoch")
-    for task in labels.TASKS:
-        ax_f1.plot(epochs, [row[f"val_{task}_f1"] for row in history], "o-", label=task)
-        ax_acc.plot(epochs, [row[f"val_{task}_acc"] for row in history], "o-", label=task)
+    ax_train.plot(epochs, [row["train_loss"] for row in history], "o-", color="C7", label="train")
+    ax_train.set(title=f"training loss\n({_weights_words(task_weights)})", xlabel="epoch")
+    ax_val.plot(epochs, [row["val_loss"] for row in history], "o-", color="k", label="validation")
+    ax_val.set(title="validation loss\n(unweighted sum over tasks)", xlabel="epoch")
+    for i, task in enumerate(labels.TASKS):
+        ax_f1.plot(epochs, [row[f"val_{task}_f1"] for row in history], "o-", color=f"C{i}", label=task)
+        ax_acc.plot(epochs, [row[f"val_{task}_acc"] for row in history], "o-", color=f"C{i}", label=task)
+        if baselines and task in baselines:
+            ax_acc.axhline(baselines[task], color=f"C{i}", ls="--", lw=1.2)
     ax_f1.plot(epochs, [row["val_mean_f1"] for row in history], "k--", label="mean")
     ax_f1.set(title="validation macro-F1", xlabel="epoch", ylim=(0, 1))
-    ax_acc.set(title="validation accuracy", xlabel="epoch", ylim=(0, 1))
-    for ax in (ax_loss, ax_f1, ax_acc):
+    ax_acc.set(title="validation accuracy" + ("\n(dashed: majority baseline)" if baselines else ""),
+               xlabel="epoch", ylim=(0, 1))
+    for ax in (ax_train, ax_val, ax_f1, ax_acc):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
+        handles = ax.get_legend_handles_labels()[0]
+        if ax is ax_acc and baselines:
+            handles.append(Line2D([], [], color="grey", ls="--", label="majority baseline"))
+        ax.legend(handles=handles, fontsize=8)
     return fig
 
 
-def write_history(history: list[dict], out: Path) -> None:
+def write_history(history: list[dict], out: Path, baselines: dict[str, float] | None = None,
+                  task_weights: dict | None = None) -> None:
+    """history.csv and curves.png in `out`, each written atomically (a reader never sees half a file);
+    `baselines` and `task_weights` as in `plot_curves` (optional: without them no dashed lines)."""
     fsutil.atomic_write_text(out / "history.csv", pd.DataFrame(history).to_csv(index=False))
-    fig = plot_curves(history)
+    fig = plot_curves(history, baselines, task_weights)
     with fsutil.atomic_path(out / "curves.png") as tmp:
         fig.savefig(tmp, format="png", dpi=110)
 
@@ -411,7 +437,7 @@ def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Pat
 def run_banner(args: dict, dev: torch.device, n_train: int, steps_per_epoch: int, amp_dtype, ddp,
                workers: int | None = None) -> str:
     """The run's first line: what trains, where, on how much, in which precision, and where JPEGs decode."""
-    regime = "pretrained" if args["pretrained"] else "from scratch"
+    regime = regime_words(args)
     cached = " as cached backbone tokens" if args["cached_features"] else ""
     precision = ", " + str(amp_dtype).removeprefix("torch.") if amp_dtype else ""
     spread = f", DDP over {ddp.world_size} processes of batch {args['batch_size']}" if ddp else ""
@@ -419,6 +445,18 @@ def run_banner(args: dict, dev: torch.device, n_train: int, steps_per_epoch: int
     decoded = ", JPEGs decoded on the GPU" if on_gpu else ""
     return (f"training {args['variant']} on {dev} ({regime}, {args['image_size']} px, {n_train} train images"
             f"{cached}, {steps_per_epoch} steps/epoch{precision}{spread}{decoded})")
+
+
+def regime_words(args: dict) -> str:
+    """What learns in this run, in words for the log: a frozen random backbone is not "from scratch"."""
+    start = "ImageNet weights" if args["pretrained"] else "randomly initialised backbone"
+    learners = "the heads" if args["variant"].endswith("_gap") else "the LSTM and heads"
+    frozen = args.get("freeze_epochs", 0)
+    if frozen >= args["epochs"]:
+        return f"{start}, frozen: only {learners} learn"
+    if frozen:
+        return f"{start}, frozen for the first {frozen} epoch{'s' * (frozen > 1)}, then trained end to end"
+    return "ImageNet weights, fine-tuned end to end" if args["pretrained"] else "from scratch: every weight learns"
 
 
 def history_row(epoch: int, train_loss: float, scores: dict, optimizer, args: dict, seconds: float) -> dict:

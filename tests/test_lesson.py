@@ -1,0 +1,84 @@
+"""`lesson`: the scaffolding notebooks 03-06 share. Each helper is checked against the module it composes,
+so a notebook built on it shows what the package computes, not a second version of it. CPU only."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from wikiart_utils import evaluate, features, labels, lesson, metrics, models, results, train
+
+TINY = dict(image_size=64, epochs=1, batch_size=16, pretrained=False, workers=0, progress=False, limit_batches=2,
+            model_options={"hidden_size": 32})
+
+
+def test_show_shapes_prints_tokens_logits_and_parameters(capsys):
+    model = lesson.show_shapes("resnet18_lstm_patch", sizes=(64, 96))
+    out = capsys.readouterr().out
+    assert "64 px: images (2, 3, 64, 64) -> tokens (2, 4, 512)" in out
+    assert "96 px: images (2, 3, 96, 96) -> tokens (2, 9, 512)" in out and "style (2, 27)" in out
+    assert f"LSTM + heads {sum(p.numel() for p in model.head_parameters()):,}" in out
+    lesson.show_shapes("resnet18_gap", sizes=(64,))
+    assert "heads 84,645" in capsys.readouterr().out  # (512 + 1) x (128 + 10 + 27): no LSTM
+
+
+def test_sample_batch_is_fixed_and_unaugmented(sample_dir):
+    (a, ta), (b, tb) = lesson.sample_batch(sample_dir, 64, n=8), lesson.sample_batch(sample_dir, 64, n=8)
+    assert a.shape == (8, 3, 64, 64) and a.dtype == torch.uint8 and ta.shape == (8, 3)
+    assert torch.equal(a, b) and torch.equal(ta, tb)
+
+
+def test_run_settings_are_those_train_uses(sample_dir):
+    scratch = lesson.run_settings(sample_dir, "resnet18_lstm_patch", dict(pretrained=False))
+    heads = lesson.run_settings(sample_dir, "vgg16_lstm", dict(pretrained=False, freeze_backbone=True, epochs=3))
+    assert (scratch["lr"], scratch["task_weights"]) == (2.5e-4, {"artist": 0.5, "genre": 0.5, "style": 1.0})
+    assert (heads["lr"], heads["task_weights"], heads["freeze_epochs"]) == (2e-3, None, 3)
+
+
+def test_majority_baselines_follow_evaluate(sample_dir):
+    """The dashed lines of the curves use evaluate's rule: most frequent training class, labelled val rows."""
+    baselines = lesson.majority_baselines(sample_dir)
+    counts = evaluate.train_counts(sample_dir)
+    meta = evaluate.index.read_metadata(sample_dir, "val")
+    for task, value in baselines.items():
+        y = np.array([labels.encode(task, name) for name in meta[task]])
+        assert value == pytest.approx(metrics.majority_baseline(y, counts[task])[0])
+        assert value == pytest.approx(np.mean(y[y >= 0] == np.argmax(counts[task])))
+
+
+def test_train_and_report_trains_draws_and_scores(sample_dir, tmp_path, capsys):
+    result, table = lesson.train_and_report(sample_dir, "resnet18_gap", TINY, tmp_path / "ckpt", tmp_path / "fig",
+                                            "curves.png")
+    assert result.best_path.is_file() and (tmp_path / "fig" / "curves.png").stat().st_size > 0
+    assert list(table.index) == list(labels.TASKS) and {"n", "top1", "majority_baseline"} <= set(table.columns)
+    assert "best epoch 1 of 1" in capsys.readouterr().out
+    assert lesson.labelled_counts(table) == {t: int(n) for t, n in table["n"].items()}
+
+
+def test_budget_table_counts_paintings_and_steps(sample_dir):
+    table = lesson.budget_table(sample_dir, {"all": dict(image_size=64, epochs=2),
+                                             "part": dict(image_size=64, epochs=1, train_limit=40)})
+    n_all = len(evaluate.index.read_metadata(sample_dir, "train"))
+    assert table.loc["all", "train_paintings"] == n_all and table.loc["all", "steps"] == 2 * (n_all // 32)
+    assert table.loc["part", "train_paintings"] <= 40 + len(labels.vocab("style"))  # stratified: one per style at least
+
+
+def test_real_tables_read_the_committed_results():
+    table = lesson.real_table(["resnet18_gap", "resnet18_lstm_patch"])
+    gap = results.metrics()["resnet18_gap"]["style"]
+    assert table.loc["resnet18_gap", "style top-1"].startswith(f"{gap['top1']:.3f} [")
+    assert table.loc["majority baseline", "style top-1"] == f"{gap['majority_baseline']:.3f}"
+    assert list(table.index)[2:] == ["resnet18_gap", "resnet18_lstm_patch"]
+    paired = lesson.real_paired()
+    assert set(paired["verdict"]) <= {f"{a} better" for a, _, _ in paired.index} | \
+        {f"{b} better" for _, b, _ in paired.index} | {"cannot tell apart"}
+
+
+def test_fit_on_cache_trains_any_head_on_cached_tokens(sample_dir, tmp_path):
+    run = train.train(sample_dir, "resnet18_lstm_patch", tmp_path / "run", freeze_backbone=True,
+                      cached_features=True, **TINY)
+    head = features.HeadOnly(models.build_model("resnet18_lstm_patch", image_size=64, hidden_size=32))
+    before = {k: v.clone() for k, v in head.state_dict().items()}
+    scores = lesson.fit_on_cache(head, run.out, epochs=1)
+    assert {"val_loss", "val_mean_f1", "val_style_acc"} <= set(scores)
+    assert any(not torch.equal(before[k], v) for k, v in head.state_dict().items())

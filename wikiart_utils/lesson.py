@@ -1,0 +1,169 @@
+"""What the training notebooks 03-06 share, written once so that each notebook shows only its model.
+
+Every training notebook walks the same path: the shapes through the model, a run of `train.train`, its
+learning curves beside the majority baseline, the validation table, and -- where the course has them --
+the committed results on real paintings. Repeated in four notebooks, that scaffolding drifted apart (one
+notebook fixed, three not); here a fix reaches all four, and a notebook's cells keep to what is
+particular about its model. Nothing here is new machinery: these are short compositions of `models`,
+`train`, `evaluate`, `metrics` and `results`, kept readable so a learner can open them.
+"""
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from matplotlib.figure import Figure
+
+from . import data, engine, evaluate, features, labels, losses, metrics, models, results, train
+from . import plots  # noqa: F401  (importing it makes every Figure display as a PNG in a notebook)
+
+__all__ = ["show", "show_shapes", "sample_batch", "run_settings", "majority_baselines", "curves_figure",
+           "train_and_report", "labelled_counts", "budget_table", "real_table", "real_paired", "fit_on_cache"]
+
+
+def show(obj) -> None:
+    """display() in a notebook (a Figure as a PNG: `plots.show_in_notebooks`), print() elsewhere.
+
+    A helper that draws a figure and also returns values cannot rely on being the last line of a cell."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # plain Python: nothing can show a figure
+        get_ipython = None  # noqa: N806
+    if get_ipython is not None and get_ipython() is not None:
+        display(obj)
+    elif not isinstance(obj, Figure):
+        print(obj)
+
+
+def show_shapes(variant: str, sizes=(64, 224), build_size: int = 224) -> models.MultitaskNet:
+    """Print images -> tokens -> logits shapes at each size, and where the parameters are.
+
+    Shapes are the quickest check that a model does what its prose says (how many tokens the LSTM reads,
+    how long each is); a batch of zeros is enough, no data or training needed. Returns the model."""
+    model = models.build_model(variant, pretrained=False, image_size=build_size).eval()
+    for size in sizes:
+        x = torch.zeros(2, 3, size, size)
+        with torch.no_grad():
+            tokens = model.tokens(x)
+            logits = model.head(tokens)
+        print(f"{size} px: images {tuple(x.shape)} -> tokens {tuple(tokens.shape)} -> "
+              + ", ".join(f"{t} {tuple(v.shape)}" for t, v in logits.items()))
+    head = "heads" if variant.endswith("_gap") else "LSTM + heads"
+    print(f"parameters: backbone {sum(p.numel() for p in model.backbone.parameters()):,}, "
+          f"{head} {sum(p.numel() for p in model.head_parameters()):,}")
+    return model
+
+
+def sample_batch(root: str | Path, image_size: int, n: int = 16, split: str = "train"):
+    """A real, fixed batch (images uint8 [n, 3, S, S], targets [n, 3]): n paintings evenly spaced through
+    the split, without augmentation, so a notebook printing its labels or loss prints the same every run."""
+    dataset = data.WikiArtDataset(root, split, image_size, train=False)
+    rows = np.linspace(0, len(dataset) - 1, n).round().astype(int)
+    images, targets = zip(*(dataset[int(i)][:2] for i in rows))
+    return torch.stack(images), torch.stack(targets)
+
+
+def run_settings(root: str | Path, variant: str, settings: dict) -> dict:
+    """Every setting `train.train(root, variant, **settings)` will use, its defaults filled in: the
+    learning rate and task weights a regime picks are otherwise invisible in the notebook."""
+    defaults = {name: p.default for name, p in inspect.signature(train.train).parameters.items()
+                if p.default is not inspect.Parameter.empty}
+    return train.resolve_settings({**defaults, "data": root, "variant": variant, **settings})
+
+
+def majority_baselines(root: str | Path) -> dict[str, float]:
+    """Per task, the validation accuracy of always answering the most frequent *training* class, over the
+    labelled validation rows: the line a curve must clear (the same rule as `evaluate`'s baseline)."""
+    counts = evaluate.train_counts(root)
+    truth = data.WikiArtDataset(root, "val", 64, train=False).targets.numpy()
+    return {task: metrics.majority_baseline(truth[:, i], counts[task])[0] for i, task in enumerate(labels.TASKS)
+            if (truth[:, i] != labels.UNKNOWN).any()}
+
+
+def curves_figure(history: list[dict], root: str | Path, task_weights: dict | None,
+                  path: str | Path | None = None):
+    """`train.plot_curves` with the majority baselines drawn in, saved to `path` when given."""
+    fig = train.plot_curves(history, majority_baselines(root), task_weights)
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=110, bbox_inches="tight")
+    return fig
+
+
+def train_and_report(root: str | Path, variant: str, settings: dict, checkpoints: str | Path,
+                     figures: str | Path, figure_name: str) -> tuple[train.TrainResult, pd.DataFrame]:
+    """Train `variant` into checkpoints/<variant>, show and save its curves, and score its best epoch on the
+    validation split. Returns (the run, its validation table: n, top-1, macro-F1 with 95% intervals,
+    majority baseline and chance per task) -- the four steps every training notebook takes."""
+    result = train.train(root, variant, out=Path(checkpoints) / variant, overwrite=True, seed=0, **settings)
+    print(f"best epoch {result.best_epoch} of {result.epochs_done}: val mean macro-F1 {result.best_score:.3f}")
+    weights = run_settings(root, variant, settings)["task_weights"] or dict.fromkeys(labels.TASKS, 1.0)  # None: 1 each
+    show(curves_figure(result.history, root, weights, Path(figures) / figure_name))
+    scores, _ = evaluate.evaluate_checkpoint(root, result.best_path, split="val", workers=0)
+    return result, evaluate.summary_table(scores)
+
+
+def labelled_counts(table: pd.DataFrame) -> dict[str, int]:
+    """n per task from a validation table: the labelled rows each score is computed over (these counts
+    do not depend on the machine, unlike the scores, so nbval checks them)."""
+    return {task: int(n) for task, n in table["n"].items()}
+
+
+def budget_table(root: str | Path, budgets: dict[str, dict]) -> pd.DataFrame:
+    """run -> image size, training paintings, epochs and optimizer steps: runs trained on different
+    budgets cannot be compared score for score, so a notebook that cuts one run's budget shows it."""
+    rows = {}
+    for run, options in budgets.items():
+        n = len(data.WikiArtDataset(root, "train", options["image_size"], limit=options.get("train_limit")))
+        batch = options.get("batch_size", 32)
+        rows[run] = {"image_size": options["image_size"], "train_paintings": n, "epochs": options["epochs"],
+                     "steps": options["epochs"] * (n // batch if n > batch else 1)}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def real_table(runs: list[str] | None = None) -> pd.DataFrame:
+    """The committed real-paintings test results (`results`): per task the labelled test paintings n, the
+    majority baseline and each run's top-1 [95% bootstrap interval]. Read from metrics.json, never retyped."""
+    long = evaluate.compare(results.metrics())
+    long = long[long["model"].isin(runs)] if runs else long
+    order = list(runs) if runs else list(dict.fromkeys(long["model"]))
+    table = {}
+    for task, part in long.groupby("task", sort=False):
+        column = {"n (labelled test paintings)": f"{part['n'].iloc[0]:,}",
+                  "majority baseline": f"{part['majority_baseline'].iloc[0]:.3f}"}
+        for row in part.itertuples():
+            column[row.model] = f"{row.top1:.3f} [{row.top1_lo:.3f}, {row.top1_hi:.3f}]"
+        table[f"{task} top-1"] = column
+    return pd.DataFrame(table).reindex(["n (labelled test paintings)", "majority baseline", *order])
+
+
+def real_paired() -> pd.DataFrame:
+    """Top-1 of run a minus run b on the same real test paintings, with paired bootstrap 95% intervals
+    (`results.paired`) and a verdict in words: an interval that excludes 0 is a difference this test
+    split can see; one that includes 0 is not."""
+    table = results.paired()
+    table["verdict"] = table.apply(results.verdict, axis=1)
+    return table.set_index(["a", "b", "task"])
+
+
+def fit_on_cache(net: torch.nn.Module, run_dir: str | Path, epochs: int = 1, lr: float = 2e-3,
+                 seed: int = 0) -> dict[str, float]:
+    """Train `net` (tokens -> {task: logits}) for a few epochs on the tokens a cached run left in
+    run_dir/features, and return its validation scores (`engine.evaluate`).
+
+    A frozen backbone's tokens do not change, so any head -- the LSTM, a plain average, a linear probe --
+    can be tried on them in seconds, with the same loss and metrics as `train.train`. Equal task weights,
+    the default when only a head learns (`train.REGIMES['scratch_heads']`)."""
+    torch.manual_seed(seed)
+    caches = {split: features.CachedFeatureDataset(Path(run_dir) / "features" / split) for split in ("train", "val")}
+    criterion = losses.build_criterion(caches["train"].targets)
+    optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=0.05)
+    batches, cpu = caches["train"].loader(32, shuffle=True, seed=seed), torch.device("cpu")
+    for epoch in range(epochs):
+        batches.set_epoch(epoch)
+        engine.train_one_epoch(net, criterion, optimizer, batches, cpu)
+    return engine.evaluate(net, caches["val"].loader(64), cpu)
