@@ -376,15 +376,8 @@ table
 # %% [markdown]
 # ## Further reading
 #
-# - W. R. Tan, C. S. Chan, H. E. Aguirre and K. Tanaka, "Ceci n'est pas une pipe: A deep convolutional
-#   network for fine-art paintings classification", ICIP 2016 — the WikiArt style / genre / artist tasks
-#   and the label files this course uses.
-# - W. R. Tan, C. S. Chan, H. E. Aguirre and K. Tanaka, "Improved ArtGAN for Conditional Synthesis of
-#   Natural Image and Artwork", IEEE Transactions on Image Processing, 2019 — the ArtGAN release of
-#   `wikiart.zip` and its CSVs.
-# - N. Japkowicz and S. Stephen, "The class imbalance problem: A systematic study", Intelligent Data
-#   Analysis, 2002.
-# - H. He and E. A. Garcia, "Learning from imbalanced data", IEEE Transactions on Knowledge and Data
-#   Engineering, 2009.
-# - B. Efron and R. J. Tibshirani, *An Introduction to the Bootstrap*, Chapman & Hall, 1993 — the
-#   confidence intervals reported beside every accuracy.
+# - W. R. Tan, C. S. Chan, H. E. Aguirre and K. Tanaka, "Ceci n'est pas une pipe: A deep convolutional network for fine-art paintings classification", ICIP 2016 — the WikiArt style / genre / artist tasks and the label files this course uses.
+# - W. R. Tan, C. S. Chan, H. E. Aguirre and K. Tanaka, "Improved ArtGAN for Conditional Synthesis of Natural Image and Artwork", IEEE Transactions on Image Processing, 2019 — the ArtGAN release of `wikiart.zip` and its CSVs.
+# - N. Japkowicz and S. Stephen, "The class imbalance problem: A systematic study", Intelligent Data Analysis, 2002.
+# - H. He and E. A. Garcia, "Learning from imbalanced data", IEEE Transactions on Knowledge and Data Engineering, 2009.
+# - B. Efron and R. J. Tibshirani, *An Introduction to the Bootstrap*, Chapman & Hall, 1993 — the confidence intervals reported beside every accuracy.

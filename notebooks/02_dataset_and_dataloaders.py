@@ -230,7 +230,7 @@ grid
 #
 # How many images per second does the loader deliver, with the work in the main process (`workers=0`) or
 # in two worker processes? The numbers below depend on your machine, so the course's notebook tests ignore
-# this cell's output (`# NBVAL_IGNORE_OUTPUT`). The sample's images are small 128-px JPEGs: full-size
+# this cell's output (its `NBVAL_IGNORE_OUTPUT` marker). The sample's images are small 128-px JPEGs: full-size
 # paintings decode many times slower.
 
 # %%
@@ -360,16 +360,13 @@ eda.split_balance(by_painter, "style").round(3)
 # shares no longer agree across splits. No test artist is ever seen in training, so the artist task becomes
 # meaningless: every test painting's artist is a class the model was never trained on, so its artist
 # score there measures nothing (chance at best). A painter-disjoint split suits a question like "does the
-# style model generalise to painters it has never seen?", not this multitask course. That is the leakage trade-off Kaufman et al.
-# discuss: decide what "unseen" must mean before you split.
+# style model generalise to painters it has never seen?", not this multitask course. That is the leakage
+# trade-off Kaufman et al. discuss: decide what "unseen" must mean before you split.
 
 # %% [markdown]
 # ## Further reading
 #
-# - C. Shorten and T. M. Khoshgoftaar, "A survey on Image Data Augmentation for Deep Learning", Journal of
-#   Big Data, 2019.
+# - C. Shorten and T. M. Khoshgoftaar, "A survey on Image Data Augmentation for Deep Learning", Journal of Big Data, 2019.
 # - The torchvision documentation, "Transforming and augmenting images" (`torchvision.transforms.v2`).
-# - S. Kaufman, S. Rosset, C. Perlich and O. Stitelman, "Leakage in data mining: Formulation, detection,
-#   and avoidance", ACM Transactions on Knowledge Discovery from Data, 2012 — why grouped splits matter.
-# - W. R. Tan, C. S. Chan, H. E. Aguirre and K. Tanaka, "Ceci n'est pas une pipe: A deep convolutional
-#   network for fine-art paintings classification", ICIP 2016 — the WikiArt tasks and their splits.
+# - S. Kaufman, S. Rosset, C. Perlich and O. Stitelman, "Leakage in data mining: Formulation, detection, and avoidance", ACM Transactions on Knowledge Discovery from Data, 2012 — why grouped splits matter.
+# - W. R. Tan, C. S. Chan, H. E. Aguirre and K. Tanaka, "Ceci n'est pas une pipe: A deep convolutional network for fine-art paintings classification", ICIP 2016 — the WikiArt tasks and their splits.
