@@ -251,7 +251,7 @@ print("labelled validation paintings per task:", lesson.labelled_counts(val_tabl
 # <details><summary>Hint</summary>ResNet-18 divides each side by 32 (rounding up): the feature map is
 # ⌈S/32⌉ × ⌈S/32⌉ positions, one token each.</details>
 
-# %% jupyter={"outputs_hidden": true, "source_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 # Solution to exercise 1
 for s in (64, 96, 128, 224):
     side = -(-s // 32)  # ceil(s / 32)
@@ -267,7 +267,7 @@ for s in (64, 96, 128, 224):
 # task; its second return value holds the per-task losses. Compare each with log(number of classes), the
 # loss of a uniform guess.</details>
 
-# %% jupyter={"outputs_hidden": true, "source_hidden": true}
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 # Solution to exercise 2
 import math
 equal = losses.build_criterion(data.WikiArtDataset(root, "train", size).targets)  # weight 1 for each task
