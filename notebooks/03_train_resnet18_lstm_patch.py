@@ -194,7 +194,8 @@ print({key: run[key] for key in ("lr", "backbone_lr_scale", "warmup_epochs", "ta
 
 # %% [markdown]
 # From scratch: one learning rate, 2.5e-4, for every layer, with warm-up and cosine decay (on real paintings
-# 2e-3 cost 2–4 points on every task: `benchmarks/RESULTS.md`), and artist and genre at half the weight of
+# 2e-3 cost this patch model about 4 points on every task: r27 in `benchmarks/RESULTS.md`), and artist and
+# genre at half the weight of
 # style. With ImageNet weights (`full`) the defaults change: 3e-4 for the LSTM and heads, a tenth of it for
 # the backbone. `lesson.train_and_report` trains, draws the learning curves (also saved as `curves.png`
 # beside the checkpoint, without the baselines) and scores the best epoch on the validation split.
@@ -210,7 +211,7 @@ val_table
 # In the accuracy panel each task's curve ends above its dashed majority baseline, and the table agrees: top-1
 # is above `majority_baseline` on every task. Macro-F1 stays far below top-1: the model gets the frequent
 # classes right and most rare ones wrong. The intervals are wide because each task has only a couple of
-# hundred labelled validation paintings:
+# hundred labelled validation paintings.
 #
 # The counts of labelled validation paintings behind each score (these do not depend on the machine):
 
@@ -276,8 +277,9 @@ print(f"equal weights: total {equal_total:.3f} | half weights for artist and gen
 for task, n in labels.num_classes().items():
     print(f"  {task:<6} loss {equal_tasks[task]:.3f}  (a uniform guess over {n} classes: log {n} = {math.log(n):.3f})")
 # The artist loss is the largest (128 classes, most of them rare): with equal weights its gradient weighs
-# most on the shared backbone. On real paintings, halving artist and genre helped style for resnet18_gap
-# (benchmarks/RESULTS.md, runs r32-r35); the README gives the measured effect on each model.
+# most on the shared backbone. On real paintings halving artist and genre gave resnet18_gap +0.8 to +1.0
+# points of style at no cost (benchmarks/RESULTS.md, r32-r33); for this patch model it gave +1.0 style but
+# cost 2.1 points of genre (one seed; results/README.md).
 
 # %% [markdown]
 # **Exercise 3 (open-ended).** The LSTM reads positions row by row. Does the order matter? Read the tokens

@@ -20,7 +20,7 @@
 # # 05 · VGG-16 → LSTM
 #
 # VGG-16 is the classic "deep and plain" CNN: 13 convolutions in five blocks, each ending in a max-pool.
-# Its convolutional part (we drop the 100M-parameter classifier) maps a 224-px painting to 7×7×512, the
+# Its convolutional part (we drop the 124M-parameter classifier) maps a 224-px painting to 7×7×512, the
 # same grid shape as ResNet-18 — so the LSTM reads **49 spatial tokens of 512-d**, but each token costs
 # several times the compute to produce. That cost is why this notebook trains with a frozen backbone and
 # cached features on a CPU.
@@ -89,7 +89,8 @@ model = lesson.show_shapes(VARIANT, sizes=(settings["image_size"], 224))
 # Here the backbone is **randomly initialised and frozen** (the course runs with no download): its weights
 # never learn, only the LSTM and heads do. So this measures how much a sequence model can read from random
 # convolutional features of real paintings — colour and texture survive them. With ImageNet weights (`full`
-# profile) you would cache pretrained features first and fine-tune end to end after. When only the heads
+# profile) nothing is cached: the backbone is frozen for the first epoch only, then fine-tuned at a tenth
+# of the heads' learning rate. When only the heads
 # learn, `train.train` picks other defaults than from scratch:
 
 # %%
@@ -199,7 +200,8 @@ first = result.history[0]
 for task in labels.TASKS:
     print(f"{task:<6} macro-F1: linear heads {probe[f'val_{task}_f1']:.3f} | LSTM run, epoch 1 {first[f'val_{task}_f1']:.3f}")
 # One epoch each, and not quite the same schedule (the run warms its learning rate up): a first look,
-# not a verdict. Exercise 3 compares heads on equal terms.
+# not a verdict. On 4 tokens per painting (64 px) an LSTM has little sequence to exploit, so expect the
+# two to be close, each ahead on some task. Exercise 3 compares heads on equal terms.
 
 # %% [markdown]
 # **Exercise 3 (open-ended).** The LSTM's summary is its **last** hidden state. Would the **mean** of its

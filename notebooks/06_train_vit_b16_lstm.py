@@ -21,8 +21,8 @@
 #
 # A Vision Transformer cuts the painting into 16×16-px patches, embeds each as a 768-d token and lets 12
 # self-attention layers mix them. Here the LSTM reads **every patch token** of the encoder's output followed
-# by the class token — not a sequence of length one made of the class token alone, which would leave the
-# LSTM nothing to read.
+# by the class token — not a sequence of length one made of the class token alone, which would give the
+# LSTM no sequence to read (exercise 2 measures what that costs).
 #
 # Other image sizes work: the model is built for `image_size` (a multiple of 16) and interpolates its
 # position embeddings, both when loading ImageNet weights made for 224 px and on the fly for other inputs.
@@ -90,7 +90,8 @@ model = lesson.show_shapes(VARIANT, sizes=(settings["image_size"], 224))
 # patch embedding (a 16×16 convolution with stride 16, i.e. one linear map per patch); after it come random
 # self-attention layers. So this measures how much an LSTM can read from **random transformer features** —
 # random projections of each patch's pixels, mixed across patches — of real paintings. With ImageNet weights
-# (`full` profile) you would cache pretrained features first and fine-tune end to end after. The defaults
+# (`full` profile) nothing is cached: the backbone is frozen for the first epoch only, then fine-tuned at a
+# tenth of the heads' learning rate. The defaults
 # when only the heads learn:
 
 # %%
@@ -127,7 +128,8 @@ lesson.real_table(["resnet18_gap", "resnet18_lstm_patch", VARIANT])
 # All from scratch (`pretrained` False). The LSTM over random transformer tokens clears the majority
 # baseline on every task, but stays below both trained ResNet-18 runs on every task. Its intervals are apart
 # from theirs except on artist against `resnet18_lstm_patch`, where they just overlap: there these
-# intervals alone cannot separate the two (a paired comparison, as in notebook 04, would be needed). It measures a frozen random backbone, not what ViT-B/16 can learn: with ImageNet weights — the
+# intervals alone cannot separate the two (a paired comparison, as in notebook 04, would be needed; `results/paired.md` does not include this pair,
+# so the question stays open). It measures a frozen random backbone, not what ViT-B/16 can learn: with ImageNet weights — the
 # setting ViTs are known for — the ranking could be quite different, and that was not run here.
 #
 # **Full dataset on a GPU:** `PROFILE="full"` (ImageNet weights, 224 px, AMP, batch 64 fits a 16-GB GPU with
@@ -196,7 +198,9 @@ for name, keep in (("class token only", 1), ("all tokens", None)):
     scores = lesson.fit_on_cache(LastTokens(keep), result.out, epochs=3)
     print(f"{name:<17} val mean macro-F1 {scores['val_mean_f1']:.3f}, style accuracy {scores['val_style_acc']:.3f}")
 # In a random ViT the class token is a random mixture of the patches; whether the LSTM's walk over the
-# patches adds to it is what this compares (one seed and three epochs: a first look).
+# patches adds to it is what this compares (one seed and three epochs: a first look). At 64 px there are
+# only 16 patches, on a random encoder: if the two lines are within a point or two of each other, this
+# validation split cannot tell them apart.
 
 # %% [markdown]
 # **Exercise 3 (open-ended).** How different are the random transformer's tokens? Measure the cosine
