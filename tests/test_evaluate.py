@@ -216,3 +216,13 @@ def test_budget_labels_name_a_smaller_training_set():
     assert evaluate.budget_labels(settings)["c"] == "c (2 epochs, 800 training images)"
     limits = pd.DataFrame({"train_limit": [6000, 6000, None]}, index=["a", "b", "c"])
     assert evaluate.budget_labels(limits)["c"] == "c (all training images)"
+
+
+def test_older_convention_run_trains_with_the_main_settings_then_reuses(sample_dir, checkpoint, tmp_path):
+    best, done = evaluate.older_convention_run(sample_dir, checkpoint, tmp_path / "legacy", workers=0)
+    assert done.startswith("trained") and best.is_file()
+    args = evaluate._checkpoint_info(best)["train_args"]
+    main = evaluate._checkpoint_info(checkpoint)["train_args"]
+    assert args == {**main, "unknown_as_class": "albrecht-durer"}
+    again, done = evaluate.older_convention_run(sample_dir, checkpoint, tmp_path / "legacy", workers=0)
+    assert again == best and done.startswith("reused")

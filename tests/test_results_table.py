@@ -76,3 +76,14 @@ def test_verdict_reads_the_interval():
     assert results.verdict(row) == "x better"
     assert results.verdict({**row, "lo": -0.05, "hi": -0.01}) == "y better"
     assert results.verdict({**row, "lo": -0.01, "hi": 0.02}) == "cannot tell apart"
+
+
+def test_chance_of_the_committed_runs_counts_only_classes_with_test_paintings():
+    import pandas as pd
+    from wikiart_utils import results
+
+    for run, scored in results.metrics_with_chance_present().items():
+        for task in ("artist", "genre", "style"):
+            support = pd.read_csv(ROOT / "results" / run / f"per_class_{task}.csv")["support"]
+            assert scored[task]["chance"] == 1 / int((support > 0).sum())
+            assert scored[task]["chance"] >= results.metrics()[run][task]["chance"]

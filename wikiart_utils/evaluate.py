@@ -532,3 +532,25 @@ def paired_in_words(table: pd.DataFrame) -> str:
         lines.append(f"{row.a} - {row.b}, {row.task}: {row.difference:+.3f} [{row.lo:+.3f}, {row.hi:+.3f}] "
                      f"(n = {row.n}) -> {reading}")
     return "\n".join(lines)
+
+
+def older_convention_run(root: str | Path, main_checkpoint: str | Path, out: str | Path,
+                         artist: str = "albrecht-durer", workers: int | None = None) -> tuple[Path, str]:
+    """(best.pt, what was done) of the main run's variant trained with the main run's own settings (read
+    from its checkpoint) and every unknown artist labelled `artist`: the older convention, measured.
+
+    A finished run in `out` with exactly those settings (data included) is reused rather than retrained:
+    on a CPU with workers=0 `train` is deterministic, so retraining would give the same weights again."""
+    from . import train  # here, not at the top: only this function trains
+
+    main_args = _checkpoint_info(Path(main_checkpoint))["train_args"]
+    wanted = {**main_args, "unknown_as_class": artist}
+    last, out = Path(out) / "last.pt", Path(out)
+    if last.is_file() and (out / "best.pt").is_file():
+        done = _checkpoint_info(last)
+        if done["train_args"] == wanted and (done["epoch"] >= wanted["epochs"] or done.get("stopped_early")):
+            return out / "best.pt", (f"reused {out}: finished earlier with the main run's settings and unknown "
+                                     f"artists labelled {artist} ({done['epoch']} epochs)")
+    result = train.train(root, main_args["variant"], out=out, **{**train.settings_of(main_args), "unknown_as_class": artist},
+                         workers=workers, overwrite=True, progress=False)
+    return result.best_path, f"trained {out}: the main run's settings, unknown artists labelled {artist}"
