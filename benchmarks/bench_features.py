@@ -11,14 +11,14 @@ it with and without `--cached-features`: `engine.train_one_epoch` with `train.ma
 `train.param_groups`, warm-up + cosine), the loss of `losses.build_criterion` and gradient clipping 1.0;
 the cached run steps `features.HeadOnly(model)` over `CachedFeatureDataset.loader` batches, the end-to-end
 run steps the whole model over image batches with its backbone frozen (`set_backbone_trainable(False)`:
-no gradient, and `MultitaskNet.train()` keeps it in eval mode); `engine.evaluate` scores both.
+no gradient, and `MultitaskNet.train()` keeps it in eval mode); `engine.validate` scores both.
 
 Change of meaning against the rows in RESULTS.md measured with the in-package version (which had its own
 head-only loop, `features.fit_head`): the end-to-end run now calls the whole model under autograd with a
 frozen backbone (as `train` does) instead of computing the tokens under `torch.no_grad()` -- autograd
 records nothing for the frozen backbone, so its cost is about the same; and both runs now use
 `train.make_optimizer`, whose AdamW is fused only on CUDA (the old loop used fused AdamW on the CPU as well),
-with `train.REGIMES`' warm-up. The head step therefore costs a little more in *both* runs, which lowers
+with `config.REGIMES`' warm-up. The head step therefore costs a little more in *both* runs, which lowers
 `cached_vs_end_to_end` slightly; the ratio still compares the two ways `train` feeds a frozen backbone.
 """
 from __future__ import annotations
@@ -42,6 +42,7 @@ from benchmarks import common
 from wikiart_utils import data as wdata
 from wikiart_utils import engine, features, losses, models, sample
 from wikiart_utils import train as wtrain
+from wikiart_utils.config import REGIMES, TrainConfig
 
 VARIANTS = ("resnet18_lstm_patch", "vgg16_lstm", "vit_b16_lstm")
 TARGET = 20.0
@@ -65,9 +66,9 @@ def compare_cached(model: models.MultitaskNet, train_set, val_set, workdir: Path
     drop_last = len(train_set) > batch_size
     cache_loader = train_cache.loader(batch_size, shuffle=True, seed=seed, drop_last=drop_last)
     criterion = losses.build_criterion(train_set.targets)
-    regime = wtrain.REGIMES["pretrained" if pretrained else "scratch"]
-    optimizer_args = {"epochs": epochs, "lr": lr, "backbone_lr_scale": regime["backbone_lr_scale"],
-                      "warmup_epochs": regime["warmup_epochs"], "weight_decay": WEIGHT_DECAY}
+    regime = REGIMES["pretrained" if pretrained else "scratch"]
+    optimizer_args = TrainConfig(epochs=epochs, lr=lr, backbone_lr_scale=regime["backbone_lr_scale"],
+                                 warmup_epochs=regime["warmup_epochs"], weight_decay=WEIGHT_DECAY)
 
     def cached_batches(epoch: int):
         cache_loader.set_epoch(epoch)
@@ -93,9 +94,9 @@ def compare_cached(model: models.MultitaskNet, train_set, val_set, workdir: Path
                                                grad_clip=GRAD_CLIP, desc=f"{name} epoch {epoch + 1}")
             history.append({"train_loss": stats["train_loss"], "seconds": clock.wall, "cpu_seconds": clock.cpu})
         if name == "cached":
-            metrics = engine.evaluate(net, val_cache.loader(batch_size), device)
+            metrics = engine.validate(net, val_cache.loader(batch_size), device)
         else:
-            metrics = engine.evaluate(net, torch.utils.data.DataLoader(
+            metrics = engine.validate(net, torch.utils.data.DataLoader(
                 val_set, batch_size, collate_fn=wdata.collate_skip_bad), device)
         cpu, wall = [row["cpu_seconds"] for row in history], [row["seconds"] for row in history]
         runs[name] = {"epoch_cpu_seconds": [round(x, 4) for x in cpu], "epoch_seconds": [round(x, 4) for x in wall],

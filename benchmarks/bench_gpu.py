@@ -73,6 +73,7 @@ from wikiart_utils import engine, gpu_input, index, losses, models, runtime
 from wikiart_utils import images as wimages
 from wikiart_utils import prepare as wprepare
 from wikiart_utils import train as wtrain
+from wikiart_utils.config import TrainConfig
 
 GRAD_CLIP = 1.0
 KEEPS_UP = 0.9  # end_to_end / model_only at or above this: the loader keeps the GPU busy
@@ -151,7 +152,7 @@ def make_trainer(model: models.MultitaskNet, dev: torch.device, config: StepConf
                  lr: float = 1e-4) -> Trainer:
     """`train`'s optimizer, loss and scaler around `model` (already on `dev`) for `config`."""
     optimizer, scheduler = wtrain.make_optimizer(
-        model, {"epochs": 1, "lr": lr, "backbone_lr_scale": 1.0, "warmup_epochs": 0.0, "weight_decay": 0.05},
+        model, TrainConfig(epochs=1, lr=lr, backbone_lr_scale=1.0, warmup_epochs=0.0, weight_decay=0.05),
         SCHEDULE_STEPS, dev)
     scaler = torch.amp.GradScaler("cuda", enabled=dev.type == "cuda" and config.amp_dtype == torch.float16)
     net = torch.compile(model) if config.compile else model

@@ -41,6 +41,7 @@ import torch
 from benchmarks import common
 from wikiart_utils import engine, losses, models
 from wikiart_utils import train as wtrain
+from wikiart_utils.config import TrainConfig
 
 GRAD_CLIP = 1.0  # train's default
 LR = 1e-4
@@ -105,8 +106,7 @@ def make_epoch(model: models.MultitaskNet, config: str, x: torch.Tensor, y: torc
     if settings["channels_last"]:
         model.to(memory_format=torch.channels_last)
     optimizer, scheduler = wtrain.make_optimizer(
-        model, {"epochs": 1, "lr": LR, "backbone_lr_scale": 1.0, "warmup_epochs": 0.0, "weight_decay": 0.05},
-        steps, device)
+        model, TrainConfig(epochs=1, lr=LR, backbone_lr_scale=1.0, warmup_epochs=0.0, weight_decay=0.05), steps, device)
     amp_dtype = torch.bfloat16 if settings["bf16_autocast"] else None
 
     def epoch(batches: Iterable) -> dict:

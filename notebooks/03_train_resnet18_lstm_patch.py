@@ -126,7 +126,7 @@ print("by hand == net(images):", same)
 # hand computation against the loss the course trains with, `losses.build_criterion`.
 
 # %%
-weights = lesson.run_settings(root, VARIANT, settings)["task_weights"]
+weights = lesson.run_settings(VARIANT, settings).task_weights
 criterion = losses.build_criterion(data.WikiArtDataset(root, "train", size).targets, task_weights=weights)
 print("targets of the 16 paintings, one row per task (-1 = unknown):")
 for i, task in enumerate(labels.TASKS):
@@ -157,7 +157,7 @@ print(inspect.getsource(engine.train_one_epoch))
 
 # %% [markdown]
 # Run by hand for two epochs on 256 training paintings — the whole recipe is these few lines. The validation
-# loss is the *unweighted* sum over tasks (`engine.evaluate`), so it is not on the same scale as the
+# loss is the *unweighted* sum over tasks (`engine.validate`), so it is not on the same scale as the
 # weighted training loss printed beside it. Timings and scores move between machines, so nbval skips them.
 
 # %%
@@ -171,7 +171,7 @@ loss_fn = losses.build_criterion(small.targets, task_weights=weights)
 optimizer = torch.optim.AdamW(hand.parameters(), lr=1e-3, weight_decay=0.05)
 for epoch in range(2):
     stats = engine.train_one_epoch(hand, loss_fn, optimizer, loader, cpu)
-    scores = engine.evaluate(hand, val_loader, cpu)
+    scores = engine.validate(hand, val_loader, cpu)
     print(f"epoch {epoch + 1}: train loss (weighted) {stats['train_loss']:.3f}, "
           f"val loss (unweighted) {scores['val_loss']:.3f}, val style accuracy {scores['val_style_acc']:.3f}")
 
@@ -189,8 +189,8 @@ for epoch in range(2):
 # `lesson.run_settings` shows the ones this run gets:
 
 # %%
-run = lesson.run_settings(root, VARIANT, settings)
-print({key: run[key] for key in ("lr", "backbone_lr_scale", "warmup_epochs", "task_weights", "freeze_epochs")})
+run = lesson.run_settings(VARIANT, settings)
+print({key: getattr(run, key) for key in ("lr", "backbone_lr_scale", "warmup_epochs", "task_weights", "freeze_epochs")})
 
 # %% [markdown]
 # From scratch: one learning rate, 2.5e-4, for every layer, with warm-up and cosine decay (on real paintings
@@ -313,7 +313,7 @@ for name, order in orders.items():
     sketch = Reordered(models.build_model(VARIANT, pretrained=False, image_size=size), order)
     opt = torch.optim.AdamW(sketch.parameters(), lr=1e-3, weight_decay=0.05)
     engine.train_one_epoch(sketch, loss_fn, opt, tiny, cpu)
-    scores = engine.evaluate(sketch, val_loader, cpu)
+    scores = engine.validate(sketch, val_loader, cpu)
     print(f"{name:<13} order {order.tolist()}: val loss {scores['val_loss']:.3f}, "
           f"style accuracy {scores['val_style_acc']:.3f}")
 # One epoch on 64 paintings is a sketch: differences here are noise. A fair test trains each order for a full

@@ -271,7 +271,7 @@ for variant, formula in [("resnet18_gap", heads(512)), ("resnet18_lstm_patch", l
 #
 # <details><summary>Hint</summary>Wrap the trained model (<code>checkpoint.load(result.best_path)</code>) so that
 # it permutes <code>model.tokens(x)</code> along dimension 1 before <code>model.head</code>, and score it with
-# <code>engine.evaluate</code>. For the second question, think about what distinguishes channel 17 from
+# <code>engine.validate</code>. For the second question, think about what distinguishes channel 17 from
 # channel 300 in a randomly initialised network.</details>
 
 # %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
@@ -290,7 +290,7 @@ trained, _ = checkpoint.load(result.best_path)
 val_loader = data.make_loader(data.WikiArtDataset(root, "val", size), batch_size=64, workers=0)
 order = torch.randperm(512, generator=torch.Generator().manual_seed(0))
 for name, candidate in [("as trained", trained), ("channels shuffled", Shuffled(trained, order))]:
-    scores = engine.evaluate(candidate, val_loader, torch.device("cpu"))
+    scores = engine.validate(candidate, val_loader, torch.device("cpu"))
     print(f"{name:<18} val loss {scores['val_loss']:.3f}, style accuracy {scores['val_style_acc']:.3f}, "
           f"mean macro-F1 {scores['val_mean_f1']:.3f}")
 # This cut-budget model has barely learned anything (compare its style accuracy with the majority baseline

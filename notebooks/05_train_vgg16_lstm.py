@@ -94,8 +94,8 @@ model = lesson.show_shapes(VARIANT, sizes=(settings["image_size"], 224))
 # learn, `train.train` picks other defaults than from scratch:
 
 # %%
-run = lesson.run_settings(root, VARIANT, settings)
-print({key: run[key] for key in ("lr", "warmup_epochs", "task_weights", "freeze_epochs", "cached_features")})
+run = lesson.run_settings(VARIANT, settings)
+print({key: getattr(run, key) for key in ("lr", "warmup_epochs", "task_weights", "freeze_epochs", "cached_features")})
 
 # %% [markdown]
 # A higher learning rate (2e-3) and equal task weights (`None`: 1 each), the backbone frozen for all epochs.

@@ -95,8 +95,8 @@ model = lesson.show_shapes(VARIANT, sizes=(settings["image_size"], 224))
 # when only the heads learn:
 
 # %%
-run = lesson.run_settings(root, VARIANT, settings)
-print({key: run[key] for key in ("lr", "warmup_epochs", "task_weights", "freeze_epochs", "cached_features")})
+run = lesson.run_settings(VARIANT, settings)
+print({key: getattr(run, key) for key in ("lr", "warmup_epochs", "task_weights", "freeze_epochs", "cached_features")})
 
 # %%
 # NBVAL_IGNORE_OUTPUT

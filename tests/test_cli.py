@@ -7,6 +7,7 @@ HF_HUB_OFFLINE setting is read when `datasets` is imported.
 """
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -70,31 +71,29 @@ def test_module_help_lists_every_command():
 
 
 def test_cli_choices_match_the_package():
-    from wikiart_utils import models
-    assert cli.VARIANTS == tuple(models.variant_names()) and cli.READOUTS == models.READOUTS
+    from wikiart_utils import config, models
+    assert config.VARIANTS == tuple(models.variant_names()) and models.READOUTS is config.READOUTS
+    assert set(config.MODEL_OPTIONS) == set(models.DEFAULT_OPTIONS)
 
 
-def test_train_flags_mirror_train_arguments():
-    """Every train flag is a keyword argument of train.train (or a model option), and vice versa."""
-    import inspect
-
-    from wikiart_utils import models, train
-    parser = cli.build_parser()
-    (sub,) = [a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"]
-    flags = {a.dest for a in sub.choices["train"]._actions if a.dest != "help"}
-    params = set(inspect.signature(train.train).parameters) - {"model_options"}
-    assert flags == params | set(models.DEFAULT_OPTIONS)
-
-
-def test_train_flag_defaults_are_train_defaults():
-    """The CLI repeats the recipe's defaults (it parses without importing torch): they must be train.train's."""
-    import inspect
-
-    from wikiart_utils import train
+def train_parser():
     (sub,) = [a for a in cli.build_parser()._actions if a.__class__.__name__ == "_SubParsersAction"]
-    flags = {a.dest: a.default for a in sub.choices["train"]._actions}
-    for name in ("crop_scale", "color_jitter", "grad_clip", "weight_decay", "label_smoothing", "logit_adjust"):
-        assert flags[name] == inspect.signature(train.train).parameters[name].default, name
+    return sub.choices["train"]
+
+
+def test_train_flags_are_generated_from_the_config():
+    """One flag per TrainConfig and Session field and model option, none with a default of its own: a
+    flag not typed is absent from the namespace (so resume can tell it from a typed one)."""
+    from dataclasses import fields
+
+    from wikiart_utils import config
+    actions = [a for a in train_parser()._actions if a.dest not in ("help", "data", "out")]
+    want = {f.name for cls in (config.TrainConfig, config.Session) for f in fields(cls)} - {"model_options"}
+    assert {a.dest for a in actions} == want | set(config.MODEL_OPTIONS)
+    assert all(a.default is argparse.SUPPRESS for a in actions)
+    given = vars(train_parser().parse_args(["--data", "d", "--out", "o", "--lr", "0.1", "--no-pretrained"]))
+    given.pop("func")
+    assert given == {"data": "d", "out": "o", "lr": 0.1, "pretrained": False}
 
 
 def test_help_imports_no_torch():

@@ -84,7 +84,7 @@ def test_ddp_two_processes_match_one(wide_val, tmp_path):
 
     # the pooled validation is that of the whole val set: validate rank 0's model in one process
     val_loader = wdata.make_loader(wdata.WikiArtDataset(wide_val, "val", 32), 16, workers=0)
-    single_view = engine.evaluate(model, val_loader, torch.device("cpu"))
+    single_view = engine.validate(model, val_loader, torch.device("cpu"))
     for key, value in single_view.items():
         if key == "val_loss":  # batch means weighted by batch size: the shards batch differently
             assert ckpt["metrics"][key] == pytest.approx(value, rel=0.02), key

@@ -136,13 +136,13 @@ def test_head_trained_on_cache_reduces_loss(sample_dir, tmp_path):
     cache = features.CachedFeatureDataset(
         features.extract_features(net, split, tmp_path / "train", batch_size=32, device="cpu", progress=False))
     backbone = features.backbone_fingerprint(net)
-    loss_before = engine.evaluate(features.HeadOnly(net), cache.loader(64), torch.device("cpu"))["val_loss"]
+    loss_before = engine.validate(features.HeadOnly(net), cache.loader(64), torch.device("cpu"))["val_loss"]
     net.set_backbone_trainable(False)
     head = features.HeadOnly(net)
     optimizer = torch.optim.AdamW(net.head_parameters(), lr=3e-3)
     losses_ = [engine.train_one_epoch(head, train.losses.MultitaskLoss(), optimizer, cache.loader(32, shuffle=True),
                                       torch.device("cpu"))["train_loss"] for _ in range(4)]
-    loss_after = engine.evaluate(head, cache.loader(64), torch.device("cpu"))["val_loss"]
+    loss_after = engine.validate(head, cache.loader(64), torch.device("cpu"))["val_loss"]
     assert loss_after < 0.8 * loss_before
     assert losses_[-1] < losses_[0]
     assert features.backbone_fingerprint(net) == backbone  # the frozen backbone is untouched

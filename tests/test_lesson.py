@@ -28,11 +28,12 @@ def test_sample_batch_is_fixed_and_unaugmented(sample_dir):
     assert torch.equal(a, b) and torch.equal(ta, tb)
 
 
-def test_run_settings_are_those_train_uses(sample_dir):
-    scratch = lesson.run_settings(sample_dir, "resnet18_lstm_patch", dict(pretrained=False))
-    heads = lesson.run_settings(sample_dir, "vgg16_lstm", dict(pretrained=False, freeze_backbone=True, epochs=3))
-    assert (scratch["lr"], scratch["task_weights"]) == (2.5e-4, {"artist": 0.5, "genre": 0.5, "style": 1.0})
-    assert (heads["lr"], heads["task_weights"], heads["freeze_epochs"]) == (2e-3, None, 3)
+def test_run_settings_are_those_train_uses():
+    scratch = lesson.run_settings("resnet18_lstm_patch", dict(pretrained=False, workers=0))
+    heads = lesson.run_settings("vgg16_lstm", dict(pretrained=False, freeze_backbone=True, epochs=3))
+    assert (scratch.lr, scratch.task_weights) == (2.5e-4, {"artist": 0.5, "genre": 0.5, "style": 1.0})
+    assert (heads.lr, heads.task_weights, heads.freeze_epochs, heads.variant) == (2e-3, None, 3, "vgg16_lstm")
+    assert "lr                 0.002" in str(heads)  # printed, one setting a line
 
 
 def test_majority_baselines_follow_evaluate(sample_dir):

@@ -146,9 +146,9 @@ def test_majority_baseline_from_training_counts_or_eval_labels():
     assert (from_train["majority_class"], from_train["majority_source"]) == (1, "train")
 
 
-def test_evaluate_tasks_is_json_ready():
+def test_task_scores_is_json_ready():
     y, probs = random_case()
-    result = metrics.evaluate_tasks(
+    result = metrics.task_scores(
         {"style": y, "artist": np.full(len(y), -1)},
         {"style": probs, "artist": probs},
         train_counts={"style": np.arange(1, 8)}, n_boot=20)

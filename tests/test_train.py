@@ -1,7 +1,6 @@
 """Multitask loss, training loop, checkpoints (safe loading, round trip) and exact resume. CPU only."""
 from __future__ import annotations
 
-import inspect
 import math
 import os
 import pickle
@@ -12,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from wikiart_utils import checkpoint, cli, labels, losses, models, train
+from wikiart_utils.config import TrainConfig
 
 N_CLASSES = labels.num_classes()
 TINY = dict(image_size=64, batch_size=16, pretrained=False, workers=0, progress=False, limit_batches=2)
@@ -240,11 +240,10 @@ def test_train_is_the_bare_engine_loop_step_for_step(sample_dir, tmp_path):
     model = models.build_model("resnet18_gap", pretrained=False, image_size=64)
     train_set = data.WikiArtDataset(sample_dir, "train", 64)
     loader = data.make_loader(train_set, 16, shuffle=True, workers=0, seed=3, drop_last=True)
-    defaults = {name: p.default for name, p in inspect.signature(train.train).parameters.items()
-                if p.default is not inspect.Parameter.empty}
-    settings = train.resolve_settings({**defaults, **args, "data": sample_dir, "variant": "resnet18_gap"})
+    settings = TrainConfig(variant="resnet18_gap", epochs=2, seed=3, image_size=64, batch_size=16, pretrained=False,
+                           limit_batches=2).resolved()
     optimizer, scheduler = train.make_optimizer(model, settings, 2, torch.device("cpu"))
-    criterion = losses.build_criterion(train_set.targets, task_weights=settings["task_weights"])  # the regime's
+    criterion = losses.build_criterion(train_set.targets, task_weights=settings.task_weights)  # the regime's
     for epoch in range(2):
         loader.generator.manual_seed(3 + epoch)
         engine.train_one_epoch(model, criterion, optimizer, loader, torch.device("cpu"), scheduler, max_steps=2)
@@ -263,11 +262,9 @@ HALVES = {"artist": 0.5, "genre": 0.5, "style": 1.0}
     (dict(pretrained=True, freeze_backbone=1), 3e-4, 0.1, None),
     (dict(pretrained=False, lr=1e-3), 1e-3, 1.0, HALVES),             # an explicit rate always wins
 ])
-def test_learning_rate_defaults_follow_what_learns(sample_dir, options, lr, backbone_scale, weights):
-    defaults = {name: p.default for name, p in inspect.signature(train.train).parameters.items()
-                if p.default is not inspect.Parameter.empty}
-    settings = train.resolve_settings({**defaults, "epochs": 6, **options, "data": sample_dir, "variant": "resnet18_gap"})
-    assert (settings["lr"], settings["backbone_lr_scale"], settings["task_weights"]) == (lr, backbone_scale, weights)
+def test_learning_rate_defaults_follow_what_learns(options, lr, backbone_scale, weights):
+    settings = TrainConfig(variant="resnet18_gap", epochs=6, **options).resolved()
+    assert (settings.lr, settings.backbone_lr_scale, settings.task_weights) == (lr, backbone_scale, weights)
 
 
 def test_task_weight_defaults_reach_the_loss_and_the_checkpoint(sample_dir, tmp_path):
@@ -325,12 +322,11 @@ def test_cached_needs_a_backbone_frozen_for_the_whole_run(sample_dir, tmp_path):
         train.train(sample_dir, out=tmp_path / "x", **{**CACHED, "freeze_backbone": 1})
 
 
-def test_settings_of_repeats_a_run(sample_dir, tmp_path):
+def test_the_saved_config_repeats_a_run(sample_dir, tmp_path):
     first = train.train(sample_dir, "resnet18_gap", tmp_path / "a", epochs=1, freeze_backbone=True, seed=3,
                         crop_scale=0.6, **TINY)
     args = checkpoint.load(first.last_path)[1]["train_args"]
-    again = train.train(sample_dir, "resnet18_gap", tmp_path / "b", **{**train.settings_of(args), "workers": 0,
-                                                                        "progress": False})
+    again = train.train(sample_dir, out=tmp_path / "b", config=TrainConfig.from_saved(args), workers=0, progress=False)
     assert checkpoint.load(again.last_path)[1]["train_args"] == args
 
 
@@ -364,13 +360,122 @@ def test_curves_without_baselines_and_write_history(tmp_path):
 
 
 @pytest.mark.parametrize("options, words", [
-    (dict(pretrained=False, freeze_epochs=0), "from scratch: every weight learns"),
-    (dict(pretrained=False, freeze_epochs=6), "randomly initialised backbone, frozen: only the LSTM and heads learn"),
-    (dict(pretrained=False, freeze_epochs=6, variant="resnet18_gap"), "frozen: only the heads learn"),
-    (dict(pretrained=True, freeze_epochs=1), "ImageNet weights, frozen for the first 1 epoch, then trained end to end"),
-    (dict(pretrained=True, freeze_epochs=0), "ImageNet weights, fine-tuned end to end"),
+    (dict(pretrained=False, freeze_backbone=0), "from scratch: every weight learns"),
+    (dict(pretrained=False, freeze_backbone=6), "randomly initialised backbone, frozen: only the LSTM and heads learn"),
+    (dict(pretrained=False, freeze_backbone=True, variant="resnet18_gap"), "frozen: only the heads learn"),
+    (dict(pretrained=True, freeze_backbone=1), "ImageNet weights, frozen for the first 1 epoch, then trained end to end"),
+    (dict(pretrained=True, freeze_backbone=0), "ImageNet weights, fine-tuned end to end"),
 ])
 def test_the_log_says_what_learns(options, words):
     """A frozen random backbone is not 'from scratch': the first log line says what really trains."""
-    args = {"variant": "vgg16_lstm", "epochs": 6, **options}
-    assert words in train.regime_words(args)
+    assert words in train.regime_words(TrainConfig(**{"variant": "vgg16_lstm", "epochs": 6, **options}))
+
+
+# --------------------------------------------------------------------------- schedules; resuming the saved run
+
+def test_onecycle_follows_torchs_curve_in_every_group():
+    """--schedule onecycle: the head's and the backbone's rates follow OneCycleLR up to their own peaks."""
+    model = models.build_model("resnet18_gap", pretrained=False, image_size=32)
+    config = TrainConfig(variant="resnet18_gap", epochs=2, lr=1e-3, backbone_lr_scale=0.5, schedule="onecycle")
+    optimizer, scheduler = train.make_optimizer(model, config, 5, torch.device("cpu"))
+    reference = torch.optim.AdamW([torch.zeros(1, requires_grad=True)], lr=1e-3)
+    curve = torch.optim.lr_scheduler.OneCycleLR(reference, max_lr=1e-3, total_steps=10)
+    for _ in range(10):
+        head = [g["lr"] for g in optimizer.param_groups if g["name"] == "head"]
+        backbone = [g["lr"] for g in optimizer.param_groups if g["name"] == "backbone"]
+        want = reference.param_groups[0]["lr"]
+        assert head == pytest.approx([want] * len(head)) and backbone == pytest.approx([want / 2] * len(backbone))
+        optimizer.step()
+        scheduler.step()
+        reference.step()
+        curve.step()
+    assert isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR)
+
+
+def test_warmup_cosine_is_still_the_default_and_sgd_is_a_setting():
+    model = models.build_model("resnet18_gap", pretrained=False, image_size=32)
+    optimizer, scheduler = train.make_optimizer(model, TrainConfig(epochs=1, pretrained=False), 4, torch.device("cpu"))
+    assert isinstance(optimizer, torch.optim.AdamW) and isinstance(scheduler, torch.optim.lr_scheduler.LambdaLR)
+    sgd, _ = train.make_optimizer(model, TrainConfig(epochs=1, optimizer="sgd"), 4, torch.device("cpu"))
+    assert isinstance(sgd, torch.optim.SGD) and sgd.param_groups[0]["nesterov"]
+
+
+def test_resume_keeps_the_saved_settings_and_names_what_is_given(sample_dir, tmp_path, capsys):
+    """A setting not given on resume is the saved run's, never the declared default (lr 0 here)."""
+    out = tmp_path / "run"
+    train.train(sample_dir, "resnet18_gap", out, epochs=2, lr=0.0, stop_after=1, seed=0, **TINY)
+    capsys.readouterr()
+    again = train.train(sample_dir, out=out, resume=True, epochs=3, label_smoothing=0.1, workers=0, progress=False)
+    said = capsys.readouterr().out
+    [line] = [line for line in said.splitlines() if line.startswith("resuming with")]
+    assert "epochs 2 -> 3" in line and "label_smoothing 0.0 -> 0.1" in line and "lr" not in line.split("(")[0]
+    saved = checkpoint.load(again.last_path)[1]["train_args"]
+    assert (saved["lr"], saved["epochs"], saved["label_smoothing"], saved["image_size"]) == (0.0, 3, 0.1, 64)
+    assert [row["epoch"] for row in again.history] == [1, 2, 3]
+
+
+def test_resume_refuses_another_schedule(sample_dir, tmp_path):
+    out = tmp_path / "run"
+    train.train(sample_dir, "resnet18_gap", out, epochs=2, stop_after=1, **TINY)
+    with pytest.raises(ValueError, match="--schedule warmup_cosine"):
+        train.train(sample_dir, out=out, resume=True, schedule="onecycle", **TINY)
+
+
+def test_train_args_of_the_earlier_format_still_read():
+    """Checkpoints written before config.py stored freeze_epochs alone and no schedule or optimizer."""
+    old = {"data": "data/x", "variant": "vgg16_lstm", "epochs": 15, "image_size": 64, "batch_size": 32, "lr": 2e-3,
+           "pretrained": False, "cached_features": True, "backbone_lr_scale": 1.0, "weight_decay": 0.05,
+           "warmup_epochs": 2.0, "crop_scale": 0.5, "color_jitter": 0.0, "grad_clip": 0.0, "label_smoothing": 0.0,
+           "class_weights": False, "logit_adjust": 0.0, "task_weights": None, "model_options": {},
+           "unknown_as_class": None, "train_limit": None, "patience": 5, "seed": 0, "limit_batches": None,
+           "amp": True, "compile": False, "decode": "auto", "freeze_epochs": 15}
+    config = TrainConfig.from_saved(old)
+    assert config.freeze_backbone is True and config.freeze_epochs == 15 and config.schedule == "warmup_cosine"
+    assert TrainConfig.from_saved({**old, "freeze_epochs": 1}).freeze_backbone == 1
+    assert config.to_saved("data/x") == {**old, "freeze_backbone": True, "schedule": "warmup_cosine",
+                                          "optimizer": "adamw"}
+
+
+def test_cli_resume_continues_the_saved_run(sample_dir, tmp_path, capsys):
+    """Trained with --freeze-backbone --cached-features (heads alone: lr 2e-3, equal task weights), resumed
+    with --epochs 2 --resume and no other flag: the saved settings, the same cache, no warning. A flag that
+    differs on resume is named in one line."""
+    out = tmp_path / "heads"
+    first = ["train", "--data", str(sample_dir), "--out", str(out), "--no-pretrained", "--freeze-backbone",
+             "--cached-features", "--epochs", "1", "--image-size", "64", "--batch-size", "16", "--limit-batches", "2",
+             "--workers", "0", "--hidden-size", "32"]
+    assert cli.main(first) == 0
+    cache = sorted(p.name for p in (out / "features" / "train").iterdir())
+    capsys.readouterr()
+    assert cli.main(["train", "--data", str(sample_dir), "--out", str(out), "--epochs", "2", "--resume"]) == 0
+    said = capsys.readouterr().out
+    assert "warning" not in said and "resuming with epochs 1 -> 2\n" in said
+    assert "as cached backbone tokens" in said
+    assert sorted(p.name for p in (out / "features" / "train").iterdir()) == cache  # the same cache, reused
+    _, ckpt = checkpoint.load(out / "last.pt")
+    saved = ckpt["train_args"]
+    assert (saved["lr"], saved["task_weights"], saved["cached_features"], saved["freeze_backbone"]) == (2e-3, None,
+                                                                                                     True, True)
+    assert [row["epoch"] for row in ckpt["history"]] == [1, 2] and ckpt["model_config"]["options"]["hidden_size"] == 32
+
+    assert cli.main(["train", "--data", str(sample_dir), "--out", str(out), "--epochs", "3", "--resume",
+                     "--lr", "0.001"]) == 0
+    said = capsys.readouterr().out
+    [line] = [line for line in said.splitlines() if line.startswith("resuming with")]
+    assert "epochs 2 -> 3" in line and "lr 0.002 -> 0.001" in line
+
+
+def test_cli_schedule_flag_selects_onecycle(sample_dir, tmp_path):
+    out = tmp_path / "onecycle"
+    argv = ["train", "--data", str(sample_dir), "--out", str(out), "--variant", "resnet18_gap", "--no-pretrained",
+            "--epochs", "1", "--image-size", "32", "--batch-size", "16", "--limit-batches", "3", "--workers", "0",
+            "--no-progress", "--schedule", "onecycle", "--lr", "0.01"]
+    assert cli.main(argv) == 0
+    _, ckpt = checkpoint.load(out / "last.pt")
+    assert ckpt["train_args"]["schedule"] == "onecycle" and ckpt["scheduler"]["total_steps"] == 3
+    reference = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.01)
+    curve = torch.optim.lr_scheduler.OneCycleLR(reference, max_lr=0.01, total_steps=3)
+    for _ in range(3):
+        reference.step()
+        curve.step()
+    assert ckpt["history"][0]["lr"] == pytest.approx(reference.param_groups[0]["lr"])

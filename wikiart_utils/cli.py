@@ -14,16 +14,11 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
+from . import config
+
 USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, FileNotFoundError, FileExistsError,
                                                NotADirectoryError, PermissionError, RuntimeError)
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
-
-
-def _task_weights(text: str) -> dict[str, float]:
-    try:
-        return {task: float(value) for task, value in (item.split("=") for item in text.split(","))}
-    except ValueError:
-        raise argparse.ArgumentTypeError("give task=weight pairs, e.g. artist=0.5,genre=1,style=1") from None
 
 
 def _fractions(text: str) -> tuple[float, float, float]:
@@ -76,11 +71,12 @@ def cmd_extract(args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from . import models, train
-    options = {k: getattr(args, k) for k in models.DEFAULT_OPTIONS if getattr(args, k, None) is not None}
-    settings = {k: v for k, v in vars(args).items()
-                if k not in models.DEFAULT_OPTIONS and k not in ("func", "command", "verbose", "data", "variant", "out")}
-    result = train.train(args.data, args.variant, args.out, model_options=options, **settings)
+    from . import train
+    given = {k: v for k, v in vars(args).items() if k not in ("func", "command", "verbose", "data", "out")}
+    options = {k: given.pop(k) for k in config.MODEL_OPTIONS if k in given}
+    if options:
+        given["model_options"] = options
+    result = train.train(args.data, out=args.out, **given)
     if int(os.environ.get("RANK", "0")) == 0:  # under torchrun, once
         print(f"best epoch {result.best_epoch}: val mean macro-F1 {result.best_score:.3f} -> {result.best_path}")
 
@@ -112,64 +108,11 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
 
 
 def add_train_arguments(p: argparse.ArgumentParser) -> None:
-    """The `train` flags; each mirrors a keyword argument of `train.train` (model options: `models`)."""
+    """The `train` flags: --data and --out, then one per setting of `config.TrainConfig` and `config.Session`
+    and one per model option, generated from their declarations (defaults and help live there)."""
     p.add_argument("--data", required=True, help="dataset directory with metadata.csv")
-    p.add_argument("--variant", default="resnet18_lstm_patch", choices=VARIANTS)
     p.add_argument("--out", required=True, help="checkpoint directory (best.pt, last.pt, history.csv, curves.png)")
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--image-size", type=int, default=224)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--lr", type=float, default=None, help="head LR (default 3e-4 pretrained, 2.5e-4 from scratch, "
-                   "2e-3 for the heads alone on a frozen random backbone)")
-    p.add_argument("--backbone-lr-scale", type=float, default=None,
-                   help="backbone LR = lr x this (default 0.1 pretrained, 1 from scratch)")
-    p.add_argument("--weight-decay", type=float, default=0.05)
-    p.add_argument("--warmup-epochs", type=float, default=None, help="default 1 pretrained, 2 from scratch")
-    p.add_argument("--no-pretrained", dest="pretrained", action="store_false",
-                   help="random initialisation instead of ImageNet weights (no download)")
-    p.add_argument("--freeze-backbone", type=int, nargs="?", const=True, default=False, metavar="EPOCHS",
-                   help="train only the LSTM and heads (for the first EPOCHS epochs if given)")
-    p.add_argument("--cached-features", action="store_true",
-                   help="with --freeze-backbone: cache the backbone's tokens once per split, train the head on them")
-    p.add_argument("--crop-scale", type=float, default=0.5, help="training crops keep this share of a painting or more")
-    p.add_argument("--color-jitter", type=float, default=0.0, help="brightness/contrast jitter (default 0: none)")
-    p.add_argument("--grad-clip", type=float, default=0.0, help="clip the gradient norm (default 0: off)")
-    p.add_argument("--label-smoothing", type=float, default=0.0)
-    p.add_argument("--class-weights", action="store_true", help="effective-number class weights in the loss")
-    p.add_argument("--logit-adjust", type=float, default=0.0, metavar="TAU", help="logit-adjusted loss (0 = off)")
-    p.add_argument("--task-weights", type=_task_weights, default=None, metavar="TASK=W,...",
-                   help="weight of each task's loss, e.g. artist=1,genre=1,style=1 (default from scratch: "
-                        "artist=0.5,genre=0.5,style=1; otherwise 1 each)")
-    p.add_argument("--unknown-as-class", default=None, metavar="ARTIST",
-                   help="older convention, to measure its effect: train unknown artists as this artist")
-    p.add_argument("--train-limit", type=int, default=None, metavar="N",
-                   help="train on a style-stratified part of N paintings of the train split")
-    p.add_argument("--patience", type=int, default=5, help="early-stopping patience in epochs (0 = off)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--resume", action="store_true", help="continue the run in --out from last.pt")
-    p.add_argument("--overwrite", action="store_true", help="start again even if --out holds a run")
-    p.add_argument("--stop-after", type=int, default=None, metavar="EPOCHS",
-                   help="end after this many epochs in this session (continue later with --resume)")
-    p.add_argument("--limit-batches", type=int, default=None, help="at most this many batches per epoch")
-    p.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
-    p.add_argument("--no-amp", dest="amp", action="store_false", help="full precision on CUDA")
-    p.add_argument("--compile", action="store_true",
-                   help="torch.compile the model for the steps (GPU: faster steps after a slow first one)")
-    p.add_argument("--decode", choices=DECODE_CHOICES, default="auto",
-                   help="where JPEGs are decoded and augmented: gpu (nvJPEG; workers only read bytes), cpu "
-                        "(DataLoader workers); auto = gpu on CUDA with at most 4 workers, else cpu")
-    p.add_argument("--workers", type=int, default=None, help="DataLoader workers (default: CPUs - 1, at most 8)")
-    p.add_argument("--no-progress", dest="progress", action="store_false")
-    p.add_argument("--lstm-layers", type=int, default=None)
-    p.add_argument("--hidden-size", type=int, default=None)
-    p.add_argument("--bidirectional", action="store_true", default=None)
-    p.add_argument("--readout", choices=READOUTS, default=None)
-    p.add_argument("--dropout", type=float, default=None)
-
-
-VARIANTS = ("resnet18_lstm_patch", "resnet18_lstm_flatten", "vgg16_lstm", "vit_b16_lstm", "resnet18_gap")
-READOUTS = ("last", "mean", "attention")  # models.VARIANTS / models.READOUTS, checked by tests/test_cli.py
-DECODE_CHOICES = ("auto", "gpu", "cpu")  # gpu_input.DECODE_CHOICES
+    config.add_arguments(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -179,9 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="<command>")
 
     def add(name: str, func: Callable, help_text: str) -> argparse.ArgumentParser:
-        parser_ = sub.add_parser(name, help=help_text, description=help_text)
-        parser_.set_defaults(func=func)
-        return parser_
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        command.set_defaults(func=func)
+        return command
     p = add("sample", cmd_sample, "generate the embedded synthetic WikiArt-like sample (seconds, no download)")
     p.add_argument("--out", type=Path, default=None, help="output directory (default: data/sample)")
     p.add_argument("--n", type=int, default=2000, help="number of paintings")
@@ -226,7 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unknown-as-class", default=None, metavar="ARTIST",
                    help="older convention: label unknown artists as this artist (e.g. albrecht-durer)")
     p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the 95%% intervals")
-    p.add_argument("--decode", choices=DECODE_CHOICES, default="auto", help="as for train")
+    p.add_argument("--decode", choices=config.DECODE_CHOICES, default=config.TrainConfig.decode,
+                   help="as for train")
 
     p = add("predict", cmd_predict, "top-k artist, genre and style for image files")
     p.add_argument("--checkpoint", required=True, type=Path, help="best.pt written by train")

@@ -19,6 +19,7 @@ from torch.utils.data import DataLoader, Dataset, default_collate
 from torchvision.transforms import v2
 
 from . import images, index, labels, splits
+from .config import TrainConfig
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -34,8 +35,8 @@ def eval_resize(image_size: int) -> int:
 
 # The training augmentation, measured on real paintings (benchmarks/RESULTS.md, "recipe"): crops keep at
 # least half of the painting, and no colour jitter -- palette is evidence of style, not noise to hide.
-CROP_SCALE = 0.5     # smallest share of the painting a training crop keeps
-COLOR_JITTER = 0.0   # brightness and contrast jitter (0 = none)
+CROP_SCALE = TrainConfig.crop_scale      # smallest share of the painting a training crop keeps
+COLOR_JITTER = TrainConfig.color_jitter  # brightness and contrast jitter (0 = none)
 
 
 def train_transform(image_size: int, crop_scale: float = CROP_SCALE, color_jitter: float = COLOR_JITTER) -> v2.Compose:
@@ -109,7 +110,7 @@ class WikiArtDataset(Dataset):
     part of the data when whole epochs are too slow.
     """
 
-    def __init__(self, root: str | Path, split: str | None = "train", image_size: int = 224,
+    def __init__(self, root: str | Path, split: str | None = "train", image_size: int = TrainConfig.image_size,
                  transform=None, train: bool | None = None, limit: int | None = None):
         self.root = Path(root)
         self.meta = splits.stratified_part(index.read_metadata(self.root, split), limit).reset_index(drop=True)

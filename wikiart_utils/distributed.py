@@ -124,6 +124,12 @@ def gather(obj: Any, ddp: DDP | None) -> list:
     return out
 
 
+def gatherer(ddp: DDP | None) -> Callable[[Any], list] | None:
+    """`gather` bound to `ddp` -- the hook `engine.validate` pools the shards' predictions with -- or None
+    in a single process."""
+    return None if ddp is None else (lambda obj: gather(obj, ddp))
+
+
 def broadcast_buffers(module: torch.nn.Module, ddp: DDP | None) -> None:
     """Copy rank 0's buffers (BatchNorm running statistics) to every process.
 

@@ -1,8 +1,8 @@
-"""The training loop in plain sight: one epoch of training, one pass of evaluation.
+"""The training loop in plain sight: one epoch of training, one pass of validation.
 
     for epoch in range(epochs):
         train_loss = train_one_epoch(model, criterion, optimizer, train_loader, device, scheduler)
-        scores = evaluate(model, val_loader, device)
+        scores = validate(model, val_loader, device)
 
 as in torchvision's references/classification. `model` is whatever turns a batch's inputs into
 {task: logits}: the whole `MultitaskNet` for images, or `features.HeadOnly(model)` for the tokens of a
@@ -11,14 +11,14 @@ feature cache -- the same two functions train and score both, with the same loss
 """
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import torch
 from sklearn.metrics import f1_score
 from tqdm.auto import tqdm
 
-from . import distributed, labels, losses
+from . import labels, losses
 from .runtime import autocast
 
 
@@ -68,13 +68,14 @@ def train_one_epoch(model: torch.nn.Module, criterion: losses.MultitaskLoss, opt
 
 
 @torch.no_grad()
-def evaluate(model: torch.nn.Module, loader: Iterable, device: torch.device, amp_dtype: torch.dtype | None = None,
-             ddp: distributed.DDP | None = None, max_steps: int | None = None) -> dict[str, float]:
+def validate(model: torch.nn.Module, loader: Iterable, device: torch.device, amp_dtype: torch.dtype | None = None,
+             gather: Callable[[Any], list] | None = None, max_steps: int | None = None) -> dict[str, float]:
     """Unweighted masked loss, per-task accuracy and macro-F1 (labelled rows only), and their mean F1.
 
     The loss is plain cross entropy whatever the training loss is, so runs stay comparable. A task with
-    no labelled row scores NaN and is left out of the mean. Under DDP each process passes its own shard;
-    predictions are pooled, so every process returns the metrics of the whole set.
+    no labelled row scores NaN and is left out of the mean. Under DDP each process passes its own shard
+    and `gather` (`distributed.gatherer`: an object -> that object of every process); predictions are
+    pooled, so every process returns the metrics of the whole set.
     """
     model.eval()
     criterion, preds, truth, total = losses.MultitaskLoss(), [], [], 0.0
@@ -91,8 +92,8 @@ def evaluate(model: torch.nn.Module, loader: Iterable, device: torch.device, amp
         truth.append(targets.cpu())
     empty = np.zeros((0, len(labels.TASKS)), dtype=np.int64)
     pred, true = (torch.cat(preds).numpy(), torch.cat(truth).numpy()) if preds else (empty, empty)
-    if ddp is not None:  # macro-F1 needs every prediction, not a mean of per-shard scores
-        shards = distributed.gather((pred, true, total), ddp)
+    if gather is not None:  # macro-F1 needs every prediction, not a mean of per-shard scores
+        shards = gather((pred, true, total))
         pred, true = np.concatenate([s[0] for s in shards]), np.concatenate([s[1] for s in shards])
         total = sum(s[2] for s in shards)
     scores = {"val_loss": total / max(len(true), 1)}

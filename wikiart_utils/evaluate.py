@@ -19,9 +19,9 @@ import torch.nn.functional as F
 from matplotlib.figure import Figure
 from torch.utils.data import Dataset
 
-from . import data as wdata
-from . import checkpoint as wcheckpoint
-from . import fsutil, gpu_input, index, labels, metrics, models, plots, provenance, results, runtime, splits
+from . import checkpoint, data, fsutil, gpu_input, index, labels, metrics, models, plots, provenance, results
+from . import runtime, splits
+from .config import TrainConfig
 
 OLDER_PROJECT = {  # what we have of an earlier public CNN-LSTM WikiArt project: its test protocol (lists
     # kept outside the repository, in ../shared/seed-protocol, checked by tests/test_evaluate.py) and the
@@ -41,7 +41,7 @@ MIN_CAM_CELLS = 7  # a Grad-CAM map coarser than 7x7 cells says little more than
 class _Indexed(Dataset):
     """Adds the row index to each item so predictions stay aligned when a bad file is skipped."""
 
-    def __init__(self, dataset: wdata.WikiArtDataset):
+    def __init__(self, dataset: data.WikiArtDataset):
         self.dataset = dataset
 
     def __len__(self) -> int:
@@ -64,9 +64,9 @@ class Predictions:
 
 
 @torch.no_grad()
-def predict_dataset(model: torch.nn.Module, dataset: wdata.WikiArtDataset, batch_size: int = 64,
+def predict_dataset(model: torch.nn.Module, dataset: data.WikiArtDataset, batch_size: int = 64,
                     workers: int | None = None, device: torch.device | None = None,
-                    decode: str = "auto") -> Predictions:
+                    decode: str = TrainConfig.decode) -> Predictions:
     """Softmax probabilities of every task for every decodable image of `dataset` (decoded in the loader
     workers, or on the GPU: `gpu_input.use_gpu`)."""
     device = torch.device(device) if device is not None else runtime.pick_device()
@@ -74,16 +74,16 @@ def predict_dataset(model: torch.nn.Module, dataset: wdata.WikiArtDataset, batch
     if gpu_input.use_gpu(decode, device, workers):
         loader = gpu_input.make_gpu_loader(dataset, batch_size, workers=workers, device=device, with_index=True)
     else:
-        loader = wdata.make_loader(_Indexed(dataset), batch_size=batch_size, workers=workers)
+        loader = data.make_loader(_Indexed(dataset), batch_size=batch_size, workers=workers)
     rows, targets, probs = [], [], {task: [] for task in labels.TASKS}
     for batch in loader:
         if batch is None:
             continue
-        images, target, index_ = batch
+        images, target, row = batch
         logits = model(images.to(device))
         for task in labels.TASKS:
             probs[task].append(F.softmax(logits[task].float(), dim=1).cpu())
-        rows.append(index_.cpu())
+        rows.append(row.cpu())
         targets.append(target.cpu())
     cat = lambda xs, width: torch.cat(xs).numpy() if xs else np.zeros((0, width))  # noqa: E731
     row_idx = cat(rows, 0).astype(int)
@@ -115,24 +115,24 @@ def predictions_table(pred: Predictions, top_k: int = 5) -> pd.DataFrame:
     return table
 
 
-def evaluate_checkpoint(data: str | Path, checkpoint: str | Path, out: str | Path | None = None,
+def evaluate_checkpoint(root: str | Path, checkpoint_path: str | Path, out: str | Path | None = None,
                         split: str = "test", batch_size: int = 64, workers: int | None = None,
-                        unknown_as_class: str | None = None, n_boot: int = 1000,
-                        device: torch.device | None = None, decode: str = "auto") -> tuple[dict, Predictions]:
-    """Metrics of `checkpoint` on `split` of `data`; with `out`, writes metrics.json, predictions.csv
+                        unknown_as_class: str | None = None, n_boot: int = 1000, device: torch.device | None = None,
+                        decode: str = TrainConfig.decode) -> tuple[dict, Predictions]:
+    """Metrics of `checkpoint_path` on `split` of `root`; with `out`, writes metrics.json, predictions.csv
     and per_class_<task>.csv (for each task with labelled rows) there."""
     if unknown_as_class and unknown_as_class not in labels.vocab("artist"):
         raise ValueError(f"--unknown-as-class {unknown_as_class!r} is not one of the 128 artists")
-    model, ckpt = wcheckpoint.load(checkpoint)
-    dataset = wdata.WikiArtDataset(data, split, ckpt["model_config"]["image_size"], train=False)
+    model, ckpt = checkpoint.load(checkpoint_path)
+    dataset = data.WikiArtDataset(root, split, ckpt["model_config"]["image_size"], train=False)
     pred = predict_dataset(model, dataset, batch_size, workers, device, decode)
     if unknown_as_class:  # the older convention, measured
         pred.targets = labels.fold_unknown_artists(pred.targets, unknown_as_class)
-    counts = train_counts(data, unknown_as_class)
-    result = metrics.evaluate_tasks({t: pred.y(t) for t in labels.TASKS}, pred.probs, counts, n_boot=n_boot)
+    counts = train_counts(root, unknown_as_class)
+    result = metrics.task_scores({t: pred.y(t) for t in labels.TASKS}, pred.probs, counts, n_boot=n_boot)
     result = metrics.to_jsonable(result)
-    result["meta"] = {"checkpoint": str(checkpoint), "variant": ckpt["model_config"]["variant"],
-                      "data": str(data), "split": split, "images": int(len(pred.rows)),
+    result["meta"] = {"checkpoint": str(checkpoint_path), "variant": ckpt["model_config"]["variant"],
+                      "data": str(root), "split": split, "images": int(len(pred.rows)),
                       "skipped_unreadable": int(len(dataset) - len(pred.rows)),
                       "unknown_as_class": unknown_as_class or None}
     if out is not None:
@@ -253,7 +253,7 @@ def gradcam(model: models.MultitaskNet, image: torch.Tensor, task: str, class_in
     """
     model.eval()
     with torch.enable_grad():
-        x = wdata.to_display(image).unsqueeze(0).requires_grad_(True)  # floats in [0, 1]: uint8 has no grad
+        x = data.to_display(image).unsqueeze(0).requires_grad_(True)  # floats in [0, 1]: uint8 has no grad
         logits, saved = _run_recording(model, x)
         scores = logits[task][0]
         target = int(scores.argmax()) if class_index is None else class_index
@@ -279,7 +279,7 @@ def explainable_run(runs: dict[str, Path], order: list[str], min_cells: int = MI
     of at least min_cells per side; the notebook passes the main model first."""
     reasons = []
     for name in order:
-        model, _ = wcheckpoint.load(runs[name])
+        model, _ = checkpoint.load(runs[name])
         try:
             layer, h, w = gradcam_layer(model, min_cells)
         except ValueError as exc:
@@ -289,7 +289,7 @@ def explainable_run(runs: dict[str, Path], order: list[str], min_cells: int = MI
     raise ValueError("no run can be explained: " + "; ".join(reasons))
 
 
-def gradcam_panels(model: models.MultitaskNet, dataset: wdata.WikiArtDataset, rows, tasks=("style", "genre"),
+def gradcam_panels(model: models.MultitaskNet, dataset: data.WikiArtDataset, rows, tasks=("style", "genre"),
                    min_cells: int = MIN_CAM_CELLS) -> tuple[list[np.ndarray], list[str], list[str], pd.DataFrame]:
     """For each dataset row and task: the Grad-CAM overlay of the predicted class, a caption
     'task: truth / predicted (probability)', its colour (green right, red wrong, black unknown truth),
@@ -301,7 +301,7 @@ def gradcam_panels(model: models.MultitaskNet, dataset: wdata.WikiArtDataset, ro
             probs = {t: F.softmax(v[0].float(), 0) for t, v in model.eval()(image[None]).items()}
         for task in tasks:
             truth, guess = int(target[labels.TASKS.index(task)]), int(probs[task].argmax())
-            overlays.append(plots.overlay_heatmap(wdata.to_display(image), gradcam(model, image, task,
+            overlays.append(plots.overlay_heatmap(data.to_display(image), gradcam(model, image, task,
                                                                                   min_cells=min_cells)))
             captions.append(f"{task}: {labels.decode(task, truth) or '?'}\npredicted: {labels.decode(task, guess)} "
                             f"({float(probs[task][guess]):.0%})")
@@ -346,7 +346,7 @@ class Gallery:
         return plots.image_grid(self.images, self.captions, colors=self.colors, paintings=self.paintings, **kwargs)
 
 
-def gallery(pred: Predictions, rows: np.ndarray, dataset: wdata.WikiArtDataset, k: int | None = None,
+def gallery(pred: Predictions, rows: np.ndarray, dataset: data.WikiArtDataset, k: int | None = None,
             showable_only: bool = True) -> Gallery:
     """The first k of `rows` (indices into `pred`) whose painter may be shown (`provenance.showable`), with
     one caption line per task and a colour: green when every known label is predicted, else red.
@@ -379,13 +379,14 @@ BUDGET_COLUMNS = ("epochs", "image_size", "train_images", "train_limit", "backbo
 def _checkpoint_info(path: Path) -> dict:
     """A checkpoint's dict without building the model (memory-mapped: the weights are not read)."""
     ckpt = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    return wcheckpoint.validate(ckpt, path)
+    return checkpoint.validate(ckpt, path)
 
 
 def _backbone(args: dict) -> str:
-    frozen = args.get("freeze_epochs", 0)
-    origin = "ImageNet" if args.get("pretrained") else "random"
-    if frozen >= args["epochs"]:
+    config = TrainConfig.from_saved(args)
+    frozen = config.freeze_epochs
+    origin = "ImageNet" if config.pretrained else "random"
+    if frozen >= config.epochs:
         return f"frozen ({origin})"
     return f"frozen {frozen} epochs, then trained" if frozen else "trained"
 
@@ -544,13 +545,14 @@ def older_convention_run(root: str | Path, main_checkpoint: str | Path, out: str
     from . import train  # here, not at the top: only this function trains
 
     main_args = _checkpoint_info(Path(main_checkpoint))["train_args"]
-    wanted = {**main_args, "unknown_as_class": artist}
+    wanted = TrainConfig.from_saved(main_args).replace(unknown_as_class=artist)
     last, out = Path(out) / "last.pt", Path(out)
     if last.is_file() and (out / "best.pt").is_file():
         done = _checkpoint_info(last)
-        if done["train_args"] == wanted and (done["epoch"] >= wanted["epochs"] or done.get("stopped_early")):
+        same = (TrainConfig.from_saved(done["train_args"]) == wanted
+                and done["train_args"]["data"] == main_args["data"])
+        if same and (done["epoch"] >= wanted.epochs or done.get("stopped_early")):
             return out / "best.pt", (f"reused {out}: finished earlier with the main run's settings and unknown "
                                      f"artists labelled {artist} ({done['epoch']} epochs)")
-    result = train.train(root, main_args["variant"], out=out, **{**train.settings_of(main_args), "unknown_as_class": artist},
-                         workers=workers, overwrite=True, progress=False)
+    result = train.train(root, out=out, config=wanted, workers=workers, overwrite=True, progress=False)
     return result.best_path, f"trained {out}: the main run's settings, unknown artists labelled {artist}"

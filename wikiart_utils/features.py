@@ -41,8 +41,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm.auto import tqdm
 
-from . import data as wdata
-from . import fsutil, labels, runtime
+from . import data, fsutil, labels, runtime
 
 CACHE_VERSION = 2  # 2: images reach the model as uint8 and are normalised inside it
 FP16_MAX = 65504.0
@@ -92,7 +91,7 @@ def _collate_keep_positions(batch: list):
     good = [i for i, item in enumerate(batch) if item is not None]
     if not good:
         return None, None, torch.empty(0, dtype=torch.long), len(batch)
-    images, targets = wdata.collate_skip_bad([batch[i] for i in good])
+    images, targets = data.collate_skip_bad([batch[i] for i in good])
     return images, targets, torch.tensor(good, dtype=torch.long), len(batch)
 
 

@@ -32,6 +32,7 @@ from torchvision.io import ImageReadMode
 from torchvision.transforms.v2 import functional as TF
 
 from . import data, images
+from .config import DECODE_CHOICES, TrainConfig
 
 log = logging.getLogger(__name__)
 _FRAME_MARKERS = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
@@ -444,7 +445,6 @@ def make_gpu_loader(dataset: data.WikiArtDataset, batch_size: int = 64, shuffle:
     return GpuBatches(loader, device, transform, with_index=with_index).seed(seed)
 
 
-DECODE_CHOICES = ("auto", "gpu", "cpu")
 # 'auto' takes the GPU path with this many loader workers or fewer. Measured on an H200 with 224-px
 # prepared files (benchmarks/RESULTS.md, "gpu_check.sh"): with 2 workers the GPU path fed every variant
 # faster end to end (0.43-0.75 of model-only speed, against 0.23-0.71), with 15 workers the CPU workers did
@@ -470,7 +470,7 @@ def use_gpu(decode: str, device: torch.device | str, workers: int | None = None)
 
 def image_loader(dataset: data.WikiArtDataset, batch_size: int, *, shuffle: bool = False, workers: int | None = None,
                  seed: int = 0, drop_last: bool = False, sampler=None, device: torch.device | str = "cpu",
-                 decode: str = "auto", train: bool = False, crop_scale: float = data.CROP_SCALE,
+                 decode: str = TrainConfig.decode, train: bool = False, crop_scale: float = data.CROP_SCALE,
                  color_jitter: float = data.COLOR_JITTER):
     """The loader a run uses: `make_gpu_loader` when `use_gpu(decode, device)` (with `train`, its GPU
     augmentation takes `crop_scale` and `color_jitter`), else `data.make_loader` over `dataset` as it is

@@ -9,7 +9,6 @@ particular about its model. Nothing here is new machinery: these are short compo
 """
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +18,7 @@ from matplotlib.figure import Figure
 
 from . import data, engine, evaluate, features, labels, losses, metrics, models, results, train
 from . import plots  # noqa: F401  (importing it makes every Figure display as a PNG in a notebook)
+from .config import REGIMES, TrainConfig, split_settings
 
 __all__ = ["show", "show_shapes", "sample_batch", "run_settings", "majority_baselines", "curves_figure",
            "train_and_report", "labelled_counts", "budget_table", "real_table", "real_paired", "fit_on_cache"]
@@ -67,12 +67,12 @@ def sample_batch(root: str | Path, image_size: int, n: int = 16, split: str = "t
     return torch.stack(images), torch.stack(targets)
 
 
-def run_settings(root: str | Path, variant: str, settings: dict) -> dict:
-    """Every setting `train.train(root, variant, **settings)` will use, its defaults filled in: the
-    learning rate and task weights a regime picks are otherwise invisible in the notebook."""
-    defaults = {name: p.default for name, p in inspect.signature(train.train).parameters.items()
-                if p.default is not inspect.Parameter.empty}
-    return train.resolve_settings({**defaults, "data": root, "variant": variant, **settings})
+def run_settings(variant: str, settings: dict) -> TrainConfig:
+    """The configuration `train.train(root, variant, **settings)` runs, regime values filled in (print it
+    to see every setting): the learning rate and task weights a regime picks are otherwise invisible in the
+    notebook. Session options in `settings` (workers, ...) are not part of it and are left out."""
+    run, _ = split_settings({**settings, "variant": variant})
+    return TrainConfig(**run).resolved()
 
 
 def majority_baselines(root: str | Path) -> dict[str, float]:
@@ -101,7 +101,7 @@ def train_and_report(root: str | Path, variant: str, settings: dict, checkpoints
     majority baseline and chance per task) -- the four steps every training notebook takes."""
     result = train.train(root, variant, out=Path(checkpoints) / variant, overwrite=True, seed=0, **settings)
     print(f"best epoch {result.best_epoch} of {result.epochs_done}: val mean macro-F1 {result.best_score:.3f}")
-    weights = run_settings(root, variant, settings)["task_weights"] or dict.fromkeys(labels.TASKS, 1.0)  # None: 1 each
+    weights = run_settings(variant, settings).task_weights or dict.fromkeys(labels.TASKS, 1.0)  # None: 1 each
     show(curves_figure(result.history, root, weights, Path(figures) / figure_name))
     scores, _ = evaluate.evaluate_checkpoint(root, result.best_path, split="val", workers=0)
     return result, evaluate.summary_table(scores)
@@ -150,20 +150,20 @@ def real_paired() -> pd.DataFrame:
     return table.set_index(["a", "b", "task"])
 
 
-def fit_on_cache(net: torch.nn.Module, run_dir: str | Path, epochs: int = 1, lr: float = 2e-3,
-                 seed: int = 0) -> dict[str, float]:
+def fit_on_cache(net: torch.nn.Module, run_dir: str | Path, epochs: int = 1,
+                 lr: float = REGIMES["scratch_heads"]["lr"], seed: int = 0) -> dict[str, float]:
     """Train `net` (tokens -> {task: logits}) for a few epochs on the tokens a cached run left in
-    run_dir/features, and return its validation scores (`engine.evaluate`).
+    run_dir/features, and return its validation scores (`engine.validate`).
 
     A frozen backbone's tokens do not change, so any head -- the LSTM, a plain average, a linear probe --
     can be tried on them in seconds, with the same loss and metrics as `train.train`. Equal task weights,
-    the default when only a head learns (`train.REGIMES['scratch_heads']`)."""
+    the default when only a head learns (`config.REGIMES['scratch_heads']`)."""
     torch.manual_seed(seed)
     caches = {split: features.CachedFeatureDataset(Path(run_dir) / "features" / split) for split in ("train", "val")}
     criterion = losses.build_criterion(caches["train"].targets)
-    optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=0.05)
+    optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=TrainConfig.weight_decay)
     batches, cpu = caches["train"].loader(32, shuffle=True, seed=seed), torch.device("cpu")
     for epoch in range(epochs):
         batches.set_epoch(epoch)
         engine.train_one_epoch(net, criterion, optimizer, batches, cpu)
-    return engine.evaluate(net, caches["val"].loader(64), cpu)
+    return engine.validate(net, caches["val"].loader(64), cpu)

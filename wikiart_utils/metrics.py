@@ -206,9 +206,9 @@ def task_metrics(y_true: np.ndarray, probs: np.ndarray, train_counts: np.ndarray
     return out
 
 
-def evaluate_tasks(y_true: Mapping[str, np.ndarray], probs: Mapping[str, np.ndarray],
-                   train_counts: Mapping[str, np.ndarray] | None = None, n_boot: int = 1000,
-                   seed: int = 0) -> dict[str, dict]:
+def task_scores(y_true: Mapping[str, np.ndarray], probs: Mapping[str, np.ndarray],
+              train_counts: Mapping[str, np.ndarray] | None = None, n_boot: int = 1000,
+              seed: int = 0) -> dict[str, dict]:
     """`task_metrics` for every task in `probs` (TASKS order first); the result is JSON-ready."""
     order = [t for t in TASKS if t in probs] + [t for t in probs if t not in TASKS]
     counts = train_counts or {}

@@ -25,9 +25,10 @@ from torch import nn
 from torchvision.models import ResNet18_Weights, VGG16_Weights, ViT_B_16_Weights
 
 from . import data, labels
+from . import config
+from .config import READOUTS
 
 DEFAULT_OPTIONS: dict = dict(lstm_layers=1, hidden_size=256, bidirectional=False, readout="last", dropout=0.2)
-READOUTS = ("last", "mean", "attention")
 
 
 class PretrainedWeightsUnavailable(RuntimeError):
@@ -110,7 +111,7 @@ class ViTTokens(nn.Module):
     also work, with the position embeddings interpolated on the fly.
     """
 
-    def __init__(self, pretrained: bool = False, image_size: int = 224):
+    def __init__(self, pretrained: bool, image_size: int):
         super().__init__()
         if image_size % 16:
             raise ValueError(f"vit_b16 needs an image size divisible by 16, got {image_size}")
@@ -267,13 +268,15 @@ VARIANTS: dict[str, Callable[[bool, int], tuple[nn.Module, bool]]] = {
     "vit_b16_lstm": _vit,
     "resnet18_gap": _resnet_gap,
 }
+assert tuple(VARIANTS) == config.VARIANTS, "config.VARIANTS names the builders above, in order"
 
 
 def variant_names() -> list[str]:
     return list(VARIANTS)
 
 
-def build_model(variant: str, pretrained: bool = False, image_size: int = 224, **options) -> MultitaskNet:
+def build_model(variant: str, pretrained: bool = False, image_size: int = config.TrainConfig.image_size,
+                **options) -> MultitaskNet:
     """A fresh model of `variant` (see VARIANTS); `options` override DEFAULT_OPTIONS.
 
     Raises PretrainedWeightsUnavailable when `pretrained` and the ImageNet weights cannot be fetched.

@@ -15,14 +15,13 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from . import data as wdata
-from . import checkpoint as wcheckpoint
+from . import checkpoint, data
 from . import evaluate, images, index, labels, plots, provenance
 
 
 def load_image(path: str | Path, image_size: int) -> torch.Tensor:
     """A file as the model sees it at evaluation: decoded, resized and centre-cropped, uint8 [3, S, S]."""
-    return wdata.eval_transform(image_size)(images.decode(path, min_side=wdata.eval_resize(image_size)))
+    return data.eval_transform(image_size)(images.decode(path, min_side=data.eval_resize(image_size)))
 
 
 def top_classes(logits: dict[str, torch.Tensor], k: int) -> dict[str, list[tuple[str, float]]]:
@@ -36,10 +35,10 @@ def top_classes(logits: dict[str, torch.Tensor], k: int) -> dict[str, list[tuple
 
 
 @torch.no_grad()
-def predict_images(checkpoint: str | Path, paths: list[str | Path], top_k: int = 5
+def predict_images(checkpoint_path: str | Path, paths: list[str | Path], top_k: int = 5
                    ) -> list[dict]:
     """One dict per path: {"path", "artist"/"genre"/"style": [(name, prob), ...]} or {"path", "error"}."""
-    model, ckpt = wcheckpoint.load(checkpoint)
+    model, ckpt = checkpoint.load(checkpoint_path)
     size = ckpt["model_config"]["image_size"]
     results = []
     for path in paths:
@@ -103,13 +102,13 @@ def uploaded_path(widget) -> Path | None:
     return target
 
 
-def explain_painting(checkpoint: str | Path, path: str | Path, k: int = 3, cam_tasks=("style", "genre"),
+def explain_painting(checkpoint_path: str | Path, path: str | Path, k: int = 3, cam_tasks=("style", "genre"),
                      min_cells: int = evaluate.MIN_CAM_CELLS) -> dict:
     """Top-k of every task for one image file, and the Grad-CAM of the top class of each of `cam_tasks`.
 
     Returns {"path", "image" (what the model saw, uint8 [3, S, S]), "top": {task: [(name, prob), ...]},
     "cams": {task: heat map}, "layer": the map Grad-CAM read}."""
-    model, ckpt = wcheckpoint.load(checkpoint)
+    model, ckpt = checkpoint.load(checkpoint_path)
     image = load_image(path, ckpt["model_config"]["image_size"])
     with torch.no_grad():
         ranked = top_classes(model(image.unsqueeze(0)), k)
@@ -121,7 +120,7 @@ def explain_painting(checkpoint: str | Path, path: str | Path, k: int = 3, cam_t
 def painting_panels(report: dict) -> tuple[list[np.ndarray], list[str]]:
     """(images, captions) for `plots.image_grid`: the painting with its top artists, then one Grad-CAM
     overlay per task with that task's top-k."""
-    shown = wdata.to_display(report["image"])
+    shown = data.to_display(report["image"])
     listing = lambda task: "\n".join(f"{name[:24]} {p:.0%}" for name, p in report["top"][task])  # noqa: E731
     panels, captions = [shown], [f"artist, top {len(report['top']['artist'])}:\n" + listing("artist")]
     for task, cam in report["cams"].items():

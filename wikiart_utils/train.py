@@ -2,9 +2,10 @@
 
     python -m wikiart_utils train --data data/real-sample --variant resnet18_lstm_patch --out checkpoints/run
 
-`train` composes the two functions of `engine` -- `train_one_epoch` and `evaluate` -- with what a real run
-needs around them: the model (or the run to resume), the loaders, the loss, AdamW with warm-up and cosine
-decay, checkpoints after every epoch, and early stopping on the validation mean macro-F1.
+`train` composes the two functions of `engine` -- `train_one_epoch` and `validate` -- with what a real run
+needs around them: the model (or the run to resume), the loaders, the loss, the optimizer and its schedule
+(AdamW with warm-up and cosine decay unless `--optimizer` / `--schedule` say otherwise), checkpoints after
+every epoch, and early stopping on the validation mean macro-F1. Its settings are one `config.TrainConfig`.
 
 `--out` is a checkpoint directory: `last.pt` (everything needed to resume), `best.pt` (the epoch with the
 best validation mean macro-F1 over the three tasks; weights only), `history.csv` and `curves.png`, all
@@ -14,15 +15,20 @@ Two ways to feed the model, one loop: images through the whole model, or -- with
 `cached_features` -- the backbone's tokens, computed once per split (`features`), through `model.head`.
 Every loss option, clipping, resuming and early stopping behave the same on both.
 
-Resuming (`resume`) continues from last.pt after its last finished epoch, and says so. On CPU with
+Resuming (`resume`) continues from last.pt after its last finished epoch with the saved settings (only
+those given explicitly replace them, each named in one line), and says so. On CPU with
 workers=0 a run split into sessions (`stop_after`) ends with exactly the weights of the uninterrupted run:
 the shuffling is reseeded with seed + epoch at every epoch and all RNG states travel in the checkpoint.
 
 Several GPUs: `torchrun --nproc_per_node=N -m wikiart_utils train ...` trains with DistributedDataParallel
 (`distributed`): `batch_size` is per process, rank 0 alone writes files, validation covers the whole set.
+
+The speed machinery is reached from here only, through three hooks: `gpu_input.image_loader` (where JPEGs
+decode), `features.cached_split` (the token cache) and `distributed` (torchrun).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import time
@@ -34,18 +40,9 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from . import checkpoint, distributed, engine, features, fsutil, gpu_input, labels, losses, models, runtime
-from . import data as wdata
+from . import checkpoint, data, distributed, engine, features, fsutil, gpu_input, labels, losses, models, runtime
+from .config import Session, TrainConfig, split_settings
 
-REGIMES = {  # defaults that differ between fine-tuning ImageNet weights and training from scratch
-    "pretrained": dict(lr=3e-4, backbone_lr_scale=0.1, warmup_epochs=1.0, task_weights=None),
-    # end to end from scratch: 2e-3 cost 2-4 points on every task on real paintings (benchmarks/RESULTS.md r22-r27);
-    # artist and genre at half weight: resnet18_gap style +1 point on two seeds, the others unchanged (r32-r35)
-    "scratch": dict(lr=2.5e-4, backbone_lr_scale=1.0, warmup_epochs=2.0,
-                    task_weights={"artist": 0.5, "genre": 0.5, "style": 1.0}),
-    # a random backbone frozen for the whole run (VGG-16 / ViT-B/16 on a CPU): only the heads learn
-    "scratch_heads": dict(lr=2e-3, backbone_lr_scale=1.0, warmup_epochs=2.0, task_weights=None),
-}
 RUN_FILES = ("last.pt", "best.pt", "history.csv", "curves.png")
 
 
@@ -97,14 +94,28 @@ def param_groups(model: models.MultitaskNet, lr: float, backbone_lr: float, weig
             for (part, decay), params in sorted(groups.items())]
 
 
-def make_optimizer(model: models.MultitaskNet, args: dict, steps_per_epoch: int, device: torch.device):
-    """AdamW over `param_groups` and a per-step warm-up + cosine schedule spanning all epochs."""
-    total_steps = args["epochs"] * steps_per_epoch
-    warmup_steps = min(round(args["warmup_epochs"] * steps_per_epoch), total_steps // 2)
-    groups = param_groups(model, args["lr"], args["lr"] * args["backbone_lr_scale"], args["weight_decay"])
-    optimizer = torch.optim.AdamW(groups, lr=args["lr"], fused=device.type == "cuda")
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: warmup_cosine(s, warmup_steps, total_steps))
-    return optimizer, scheduler
+def make_optimizer(model: models.MultitaskNet, config: TrainConfig, steps_per_epoch: int, device: torch.device):
+    """`config.optimizer` (AdamW, or SGD with Nesterov momentum) over `param_groups`, and its per-step
+    `config.schedule` spanning all epochs (`make_scheduler`). Settings left None take the regime's value."""
+    config = config.resolved()
+    groups = param_groups(model, config.lr, config.lr * config.backbone_lr_scale, config.weight_decay)
+    if config.optimizer == "sgd":
+        optimizer = torch.optim.SGD(groups, lr=config.lr, momentum=0.9, nesterov=True)
+    else:
+        optimizer = torch.optim.AdamW(groups, lr=config.lr, fused=device.type == "cuda")
+    return optimizer, make_scheduler(optimizer, config, steps_per_epoch)
+
+
+def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int):
+    """warmup_cosine: linear warm-up over `warmup_epochs` (at most half the run), cosine decay to 0;
+    onecycle: torch's OneCycleLR up to each group's rate and down again (cycling the momentum), as the
+    plain torchvision loop of benchmarks/recipe_vs_plain.py. Both step once per optimizer step."""
+    total_steps = config.epochs * steps_per_epoch
+    if config.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=[g["lr"] for g in optimizer.param_groups],
+                                                   total_steps=max(total_steps, 1))
+    warmup_steps = min(round(config.warmup_epochs * steps_per_epoch), total_steps // 2)
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: warmup_cosine(s, warmup_steps, total_steps))
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -123,7 +134,7 @@ def plot_curves(history: list[dict], baselines: dict[str, float] | None = None,
     The two losses get separate panels because they are not the same number: the training loss is the
     loss the optimizer minimised -- the sum over tasks with the run's `task_weights` (from scratch artist
     and genre count half), on augmented images with dropout on -- while the validation loss is the
-    unweighted sum (`engine.evaluate`), so runs stay comparable. `baselines` (task -> accuracy of always
+    unweighted sum (`engine.validate`), so runs stay comparable. `baselines` (task -> accuracy of always
     answering the most frequent training class, on the labelled validation rows) are drawn as dashed
     lines in each task's colour: a curve under its line has learned less than the majority class.
     """
@@ -180,33 +191,33 @@ def epoch_line(row: dict, epochs: int, improved: bool) -> str:
 # ----------------------------------------------------------------------------------------------------
 # Setting a run up
 
-def resolve_settings(options: dict) -> dict:
-    """The run's settings as saved in its checkpoints: regime defaults filled in, paths as strings."""
-    args = dict(options)
-    freeze = args.pop("freeze_backbone")
-    args["freeze_epochs"] = args["epochs"] if freeze is True else int(freeze)
-    heads_only = args["freeze_epochs"] >= args["epochs"]
-    regime = REGIMES["pretrained" if args["pretrained"] else "scratch_heads" if heads_only else "scratch"]
-    for key in ("lr", "backbone_lr_scale", "warmup_epochs", "task_weights"):
-        args[key] = regime[key] if args[key] is None else args[key]
-    if args["cached_features"] and args["freeze_epochs"] < args["epochs"]:
+def settle_config(given: dict, saved: dict | None, say) -> TrainConfig:
+    """The run's configuration, regime values filled in: the `given` settings over the declared defaults,
+    or -- resuming -- over the saved run's `train_args`, each given setting that differs named in one line."""
+    if saved is None:
+        return check_config(TrainConfig(**given).resolved())
+    base = TrainConfig.from_saved(saved)
+    changed = {k: (getattr(base, k), v) for k, v in given.items() if getattr(base, k) != v}
+    for key in ("schedule", "optimizer"):
+        if key in changed:
+            raise ValueError(f"--resume continues a run with --{key} {changed[key][0]}: a new {key} needs a new run "
+                             f"(--overwrite, or another --out)")
+    if changed:
+        words = "; ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in changed.items())
+        note = "" if set(changed) <= {"epochs"} else " (not the saved run's settings: the result will differ " \
+                                                      "from an uninterrupted run)"
+        say(f"resuming with {words}{note}")
+    return check_config(base.replace(**given).resolved())
+
+
+def check_config(config: TrainConfig) -> TrainConfig:
+    """ValueError for settings that cannot go together."""
+    if config.cached_features and config.freeze_epochs < config.epochs:
         raise ValueError("--cached-features trains on the tokens of a frozen backbone: freeze it for the whole "
                          "run (--freeze-backbone without a number)")
-    if args["unknown_as_class"] and args["unknown_as_class"] not in labels.vocab("artist"):
-        raise ValueError(f"--unknown-as-class {args['unknown_as_class']!r} is not one of the 128 artists")
-    args["data"], args["model_options"] = str(args["data"]), dict(args["model_options"] or {})
-    for key in ("out", "resume", "overwrite", "device", "workers", "progress", "stop_after"):  # not "decode":
-        args.pop(key)  # how this session runs, not what the run is
-    return args
-
-
-def settings_of(train_args: dict) -> dict:
-    """The keyword arguments of `train` that repeat a run, from the `train_args` saved in its checkpoints
-    (everything but the data and the variant, which are `train`'s first arguments)."""
-    kwargs = {k: v for k, v in train_args.items() if k not in ("data", "variant", "freeze_epochs")}
-    freeze = train_args["freeze_epochs"]
-    kwargs["freeze_backbone"] = True if freeze >= train_args["epochs"] else freeze
-    return kwargs
+    if config.unknown_as_class and config.unknown_as_class not in labels.vocab("artist"):
+        raise ValueError(f"--unknown-as-class {config.unknown_as_class!r} is not one of the 128 artists")
+    return config
 
 
 def open_run_dir(out: Path, resume: bool, overwrite: bool, main: bool) -> None:
@@ -223,24 +234,32 @@ def open_run_dir(out: Path, resume: bool, overwrite: bool, main: bool) -> None:
                 (out / name).unlink(missing_ok=True)
 
 
-def build_or_resume(out: Path, args: dict, resume: bool, say) -> tuple[models.MultitaskNet, dict | None]:
-    """A fresh model, or the model and checkpoint of last.pt when resuming the same variant and size."""
+def read_last(out: Path, resume: bool, say) -> tuple[models.MultitaskNet, dict] | None:
+    """(model, checkpoint) of out/last.pt when resuming and it exists (else None, said when resuming)."""
     last = out / "last.pt"
-    if resume and last.is_file():
-        model, ckpt = checkpoint.load(last)
-        config = ckpt["model_config"]
-        if (config["variant"], config["image_size"]) != (args["variant"], args["image_size"]):
-            raise checkpoint.CheckpointError(
-                f"{last}: --resume of a {config['variant']} run at {config['image_size']} px, "
-                f"but asked for {args['variant']} at {args['image_size']} px")
-        if "optimizer" not in ckpt:
-            raise checkpoint.CheckpointError(f"{last}: holds no optimizer state (not a last.pt of train): "
-                                             f"start a new run with --overwrite")
-        return model, ckpt
-    if resume:
+    if not resume:
+        return None
+    if not last.is_file():
         say(f"no {last} to resume: starting a new run")
-    return models.build_model(args["variant"], pretrained=args["pretrained"], image_size=args["image_size"],
-                              **args["model_options"]), None
+        return None
+    model, ckpt = checkpoint.load(last)
+    if "optimizer" not in ckpt or "train_args" not in ckpt:
+        raise checkpoint.CheckpointError(f"{last}: holds no optimizer state (not a last.pt of train): "
+                                         f"start a new run with --overwrite")
+    return model, ckpt
+
+
+def build_model(config: TrainConfig, resumed: tuple | None, path: Path) -> models.MultitaskNet:
+    """A fresh model, or the resumed one when it is the variant and size the configuration asks for."""
+    if resumed is None:
+        return models.build_model(config.variant, pretrained=config.pretrained, image_size=config.image_size,
+                                  **config.model_options)
+    saved = resumed[1]["model_config"]
+    if (saved["variant"], saved["image_size"]) != (config.variant, config.image_size):
+        raise checkpoint.CheckpointError(
+            f"{path}: --resume of a {saved['variant']} run at {saved['image_size']} px, "
+            f"but asked for {config.variant} at {config.image_size} px")
+    return resumed[0]
 
 
 @dataclass
@@ -254,18 +273,18 @@ class Feeds:
     set_epoch: Any
 
 
-def make_feeds(model: models.MultitaskNet, args: dict, out: Path, dev: torch.device, workers: int | None,
-               ddp: distributed.DDP | None, progress: bool) -> Feeds:
-    size, batch, seed = args["image_size"], args["batch_size"], args["seed"]
-    cached = args["cached_features"]  # a cache holds one view of each painting: the eval transform
-    augment = None if cached else wdata.train_transform(size, args["crop_scale"], args["color_jitter"])
-    train_set = wdata.WikiArtDataset(args["data"], "train", size, transform=augment, train=not cached,
-                                     limit=args["train_limit"])
-    val_set = wdata.WikiArtDataset(args["data"], "val", size)
+def make_feeds(model: models.MultitaskNet, config: TrainConfig, root: str | Path, out: Path, dev: torch.device,
+               workers: int | None, ddp: distributed.DDP | None, progress: bool) -> Feeds:
+    size, batch, seed = config.image_size, config.batch_size, config.seed
+    cached = config.cached_features  # a cache holds one view of each painting: the eval transform
+    augment = None if cached else data.train_transform(size, config.crop_scale, config.color_jitter)
+    train_set = data.WikiArtDataset(root, "train", size, transform=augment, train=not cached,
+                                    limit=config.train_limit)
+    val_set = data.WikiArtDataset(root, "val", size)
     if not len(train_set) or not len(val_set):
-        raise ValueError(f"{args['data']}: metadata.csv has {len(train_set)} train and {len(val_set)} val images; "
+        raise ValueError(f"{root}: metadata.csv has {len(train_set)} train and {len(val_set)} val images; "
                          f"training needs both")
-    folded = args["unknown_as_class"]
+    folded = config.unknown_as_class
     for dataset in (train_set, val_set):  # the older convention, only where it is measured
         dataset.targets = labels.fold_unknown_artists(dataset.targets, folded) if folded else dataset.targets
     if cached:
@@ -280,10 +299,10 @@ def make_feeds(model: models.MultitaskNet, args: dict, out: Path, dev: torch.dev
     if ddp is not None:  # an equal share of each epoch per process (padded by repeats); val split exactly
         sampler = torch.utils.data.DistributedSampler(train_set, ddp.world_size, ddp.rank, shuffle=True, seed=seed)
         val_rows, shard = range(ddp.rank, len(val_set), ddp.world_size), len(sampler)
-    common = dict(workers=workers, seed=seed, device=dev, decode=args["decode"])
+    common = dict(workers=workers, seed=seed, device=dev, decode=config.decode)
     train_loader = gpu_input.image_loader(train_set, batch, shuffle=True, drop_last=shard > batch, sampler=sampler,
-                                          train=True, crop_scale=args["crop_scale"],
-                                          color_jitter=args["color_jitter"], **common)
+                                          train=True, crop_scale=config.crop_scale,
+                                          color_jitter=config.color_jitter, **common)
     val_loader = gpu_input.image_loader(val_set, batch, sampler=val_rows, **common)
 
     def set_epoch(epoch: int) -> None:  # the same order whether resumed or not; own augmentation per rank
@@ -311,7 +330,7 @@ def wrap_for_steps(net: torch.nn.Module, ddp: distributed.DDP | None, compile: b
 # The run
 
 @dataclass
-class Progress:
+class RunState:
     """The run's state between epochs, saved in last.pt: epochs done, history, best epoch, early stopping."""
     epoch: int = 0
     history: list = field(default_factory=list)
@@ -332,145 +351,164 @@ class Progress:
         return improved
 
 
-def restore(ckpt: dict, optimizer, scheduler, scaler, args: dict, say) -> Progress:
-    """Optimizer, schedule, scaler, RNG and progress from last.pt; says what differs from the saved run."""
+SCHEDULE_SHAPE = ("total_steps", "_schedule_phases")  # OneCycleLR's length: the current run's, not the saved one
+
+
+def restore(ckpt: dict, optimizer, scheduler, scaler, config: TrainConfig, say) -> RunState:
+    """Optimizer, schedule, scaler, RNG and run state from last.pt (a longer run stretches the schedule)."""
     optimizer.load_state_dict(ckpt["optimizer"])
-    scheduler.load_state_dict(ckpt["scheduler"])
+    own = scheduler.state_dict()
+    scheduler.load_state_dict({**ckpt["scheduler"], **{k: own[k] for k in SCHEDULE_SHAPE if k in own}})
     if ckpt.get("scaler") is not None:
         scaler.load_state_dict(ckpt["scaler"])
     runtime.set_rng_state(ckpt["rng"])
-    state = Progress(ckpt["epoch"], list(ckpt["history"]), dict(ckpt["best"]), ckpt["since_best"],
+    state = RunState(ckpt["epoch"], list(ckpt["history"]), dict(ckpt["best"]), ckpt["since_best"],
                      ckpt["stopped_early"])
-    say(f"resuming {args['variant']} after epoch {state.epoch} of {ckpt['train_args'].get('epochs')} "
+    say(f"resuming {config.variant} after epoch {state.epoch} of {ckpt['train_args'].get('epochs')} "
         f"(best so far: epoch {state.best['epoch']}, val mean macro-F1 {state.best['score']:.3f})")
-    changed = [f"{k} {v!r} -> {args.get(k)!r}" for k, v in ckpt["train_args"].items()
-               if k not in ("data", "epochs") and args.get(k) != v]
-    if changed:
-        say(f"warning: resuming with other settings than the saved run ({'; '.join(changed)}): "
-            f"the result will differ from an uninterrupted run")
     return state
 
 
 @distributed.launched  # under torchrun (WORLD_SIZE > 1): one process group for the call, closed at the end
-def train(data: str | Path, variant: str = "resnet18_lstm_patch", out: str | Path = "checkpoints/run", *,
-          epochs: int = 10, image_size: int = 224, batch_size: int = 32, lr: float | None = None,
-          pretrained: bool = True, freeze_backbone: bool | int = False, cached_features: bool = False,
-          backbone_lr_scale: float | None = None, weight_decay: float = 0.05, warmup_epochs: float | None = None,
-          crop_scale: float = wdata.CROP_SCALE, color_jitter: float = wdata.COLOR_JITTER,
-          grad_clip: float = 0.0, label_smoothing: float = 0.0, class_weights: bool = False,
-          logit_adjust: float = 0.0, task_weights: dict | None = None, model_options: dict | None = None,
-          unknown_as_class: str | None = None,
-          train_limit: int | None = None, patience: int = 5, seed: int = 0, resume: bool = False,
-          overwrite: bool = False, stop_after: int | None = None, limit_batches: int | None = None,
-          device: str | None = None, amp: bool = True, compile: bool = False, decode: str = "auto",
-          workers: int | None = None, progress: bool = True) -> TrainResult:
-    """Train `variant` on `data` (a directory with metadata.csv) and write checkpoints into `out`.
+def train(data_dir: str | Path, variant: str | None = None, out: str | Path = "checkpoints/run",
+          config: TrainConfig | None = None, session: Session | None = None, **settings) -> TrainResult:
+    """Train on `data_dir` (a directory with metadata.csv) and write checkpoints into `out`.
 
-    lr / backbone_lr_scale / warmup_epochs / task_weights default by regime (`REGIMES`): fine-tuning pretrained
-    weights uses lr 3e-4 for the heads, 0.1x for the backbone; from scratch 2.5e-4 with artist and genre at half
-    weight (2e-3, equal weights for heads alone). freeze_backbone: True for the whole run, an int K for the first K
-    epochs. cached_features: with the backbone frozen for the whole run, train the head on its tokens, computed once.
-    crop_scale / color_jitter: training augmentation (random crops of crop_scale-100%, brightness/contrast).
-    grad_clip: clip the gradient norm (0 = off: clipping at 1.0 cost ~2 points of style accuracy on real
-    paintings from scratch; benchmarks/RESULTS.md).
-    task_weights / class_weights / label_smoothing / logit_adjust: the loss (`losses.build_criterion`). unknown_as_class:
-    the older convention, to measure it. train_limit: a style-stratified part of the train split.
-    patience: epochs without a better validation mean macro-F1 before stopping (0 = never).
-    stop_after: end this session after that many epochs; continue later with resume=True.
-    decode: where JPEGs are decoded and augmented -- 'gpu' (nvJPEG, augmentation on the GPU: `gpu_input`),
-    'cpu' (in the DataLoader workers), 'auto' (gpu on CUDA with few workers: `gpu_input.use_gpu`).
+    The run is `config` (`config.TrainConfig`: every setting, its default and its help) with `settings`
+    applied -- keyword arguments named as its fields, or as `config.Session`'s (resume, overwrite,
+    stop_after, device, workers, progress); `variant` is the setting of that name. Resuming
+    (`resume=True`), the run is the saved one: only the settings given here (in `settings`, or differing
+    from the defaults in `config`) replace saved values, and each that differs is named in one line.
     """
-    args = resolve_settings(locals())
-    out = Path(out)
-    ddp = distributed.current()  # None: one process, as always
-    if cached_features and ddp is not None:
-        raise ValueError("--cached-features trains in one process: run it without torchrun")
+    run, session_settings = split_settings(settings)
+    given = {**(config.changes() if config else {}), **run, **({"variant": variant} if variant else {})}
+    session = dataclasses.replace(session or Session(), **session_settings)
+    out, ddp = Path(out), distributed.current()  # ddp None: one process, as always
     main = ddp is None or ddp.main  # only rank 0 prints and writes files
     say = tqdm.write if main else (lambda *_, **__: None)
-    progress = progress and main and not os.environ.get("TQDM_DISABLE")
-    open_run_dir(out, resume, overwrite, main)
-
-    dev = runtime.pick_device(device) if ddp is None else distributed.device_for(ddp, runtime.pick_device(device))
-    amp_dtype, scaler = runtime.precision(dev, amp)
-    runtime.seed_everything(seed + (ddp.rank if ddp else 0))  # DDP copies rank 0's initial weights to the others
-    model, ckpt = build_or_resume(out, args, resume, say)
+    open_run_dir(out, session.resume, session.overwrite, main)
+    resumed = read_last(out, session.resume, say)
+    config = settle_config(given, resumed[1]["train_args"] if resumed else None, say)
+    if config.cached_features and ddp is not None:
+        raise ValueError("--cached-features trains in one process: run it without torchrun")
+    progress = session.progress and main and not os.environ.get("TQDM_DISABLE")
+    dev = runtime.pick_device(session.device)
+    dev = dev if ddp is None else distributed.device_for(ddp, dev)
+    runtime.seed_everything(config.seed + (ddp.rank if ddp else 0))  # DDP copies rank 0's initial weights
+    model = build_model(config, resumed, out / "last.pt")
     model.to(dev, memory_format=torch.channels_last if dev.type == "cuda" else torch.preserve_format)
-    feeds = make_feeds(model, args, out, dev, workers, ddp, progress)
-    criterion = losses.build_criterion(feeds.train_targets, label_smoothing, class_weights, logit_adjust,
-                                       args["task_weights"]).to(dev)
-    steps_per_epoch = min(len(feeds.train_loader), limit_batches or len(feeds.train_loader))
-    optimizer, scheduler = make_optimizer(model, args, steps_per_epoch, dev)
-    state = restore(ckpt, optimizer, scheduler, scaler, args, say) if ckpt else Progress()
-    if ddp is not None and not main and ckpt:
-        runtime.seed_everything(seed + ddp.rank + 1_000_003 * state.epoch)  # own streams on the other ranks
-    net, evaluator = wrap_for_steps(feeds.net, ddp, compile, dev, state.epoch < args["freeze_epochs"])
-    distributed.barrier(ddp)  # every rank has read last.pt before rank 0 may rewrite it
+    feeds = make_feeds(model, config, data_dir, out, dev, session.workers, ddp, progress)
+    loop = Loop(config, session, data_dir, out, model, feeds, dev, ddp, say, progress)
+    state = loop.start(resumed[1] if resumed else None)
+    return loop.run(state)
 
-    say(run_banner(args, dev, len(feeds.train_targets), steps_per_epoch, amp_dtype, ddp, workers))
-    if state.stopped or state.epoch >= epochs:
-        say(f"{out / 'last.pt'} already holds {state.epoch} epochs{' (stopped early)' if state.stopped else ''}: "
-            f"nothing to do (raise --epochs to train longer)")
-    first = state.epoch
-    while not state.stopped and state.epoch < epochs and (stop_after is None or state.epoch < first + stop_after):
-        t0, epoch = time.time(), state.epoch
-        model.set_backbone_trainable(epoch >= args["freeze_epochs"])
-        feeds.set_epoch(epoch)
-        stats = engine.train_one_epoch(net, criterion, optimizer, feeds.train_loader, dev, scheduler,
-                                       grad_clip=grad_clip, scaler=scaler, amp_dtype=amp_dtype,
-                                       max_steps=limit_batches, desc=f"epoch {epoch + 1}/{epochs}", progress=progress)
+
+class Loop:
+    """The epochs of a run: its loss, optimizer and schedule, then per epoch the steps (`engine.train_one_epoch`),
+    validation (`engine.validate`), the checkpoint files and the log line."""
+
+    def __init__(self, config: TrainConfig, session: Session, data_dir: str | Path, out: Path,
+                 model: models.MultitaskNet, feeds: Feeds, dev: torch.device, ddp: distributed.DDP | None, say,
+                 progress: bool):
+        self.config, self.session, self.data_dir, self.out = config, session, data_dir, out
+        self.model, self.feeds = model, feeds
+        self.dev, self.ddp, self.say, self.progress = dev, ddp, say, progress
+        self.main = ddp is None or ddp.main
+        self.amp_dtype, self.scaler = runtime.precision(dev, config.amp)
+        self.criterion = losses.build_criterion(feeds.train_targets, config.label_smoothing, config.class_weights,
+                                                config.logit_adjust, config.task_weights).to(dev)
+        batches = len(feeds.train_loader)
+        self.steps_per_epoch = min(batches, config.limit_batches or batches)
+        self.optimizer, self.scheduler = make_optimizer(model, config, self.steps_per_epoch, dev)
+
+    def start(self, ckpt: dict | None) -> RunState:
+        """A new run's state, or the resumed one's (optimizer, schedule, RNG); the run's first log line."""
+        config, ddp = self.config, self.ddp
+        state = restore(ckpt, self.optimizer, self.scheduler, self.scaler, config, self.say) if ckpt else RunState()
+        if ddp is not None and not self.main and ckpt:
+            runtime.seed_everything(config.seed + ddp.rank + 1_000_003 * state.epoch)  # own streams on the others
+        self.net, self.evaluator = wrap_for_steps(self.feeds.net, ddp, config.compile, self.dev,
+                                                  state.epoch < config.freeze_epochs)
+        distributed.barrier(ddp)  # every rank has read last.pt before rank 0 may rewrite it
+        self.say(run_banner(config, self.dev, len(self.feeds.train_targets), self.steps_per_epoch, self.amp_dtype,
+                            ddp, self.session.workers))
+        if state.stopped or state.epoch >= config.epochs:
+            self.say(f"{self.out / 'last.pt'} already holds {state.epoch} epochs"
+                     f"{' (stopped early)' if state.stopped else ''}: nothing to do (raise --epochs to train longer)")
+        return state
+
+    def run(self, state: RunState) -> TrainResult:
+        """Epochs until the last, early stopping, or `stop_after` epochs in this session."""
+        first, stop_after = state.epoch, self.session.stop_after
+        while (not state.stopped and state.epoch < self.config.epochs
+               and (stop_after is None or state.epoch < first + stop_after)):
+            self.epoch(state)
+        return TrainResult(out=self.out, best_epoch=state.best["epoch"], best_score=state.best["score"],
+                           best_metrics=state.best["metrics"], epochs_done=len(state.history),
+                           stopped_early=state.stopped, history=state.history)
+
+    def epoch(self, state: RunState) -> None:
+        config, ddp, epoch, t0 = self.config, self.ddp, state.epoch, time.time()
+        self.model.set_backbone_trainable(epoch >= config.freeze_epochs)
+        self.feeds.set_epoch(epoch)
+        stats = engine.train_one_epoch(self.net, self.criterion, self.optimizer, self.feeds.train_loader, self.dev,
+                                       self.scheduler, grad_clip=config.grad_clip, scaler=self.scaler,
+                                       amp_dtype=self.amp_dtype, max_steps=config.limit_batches,
+                                       desc=f"epoch {epoch + 1}/{config.epochs}", progress=self.progress)
         train_loss = distributed.mean_over_ranks(stats["train_loss"], stats["steps"], ddp)
-        distributed.broadcast_buffers(model, ddp)  # validate rank 0's model (the one it saves) everywhere
-        scores = engine.evaluate(evaluator, feeds.val_loader, dev, amp_dtype, ddp, limit_batches)
-        row = history_row(epoch, train_loss, scores, optimizer, args, time.time() - t0)
-        improved = state.record(row, patience, epochs)
-        if main:
-            save_run(out, model, state, args, improved, optimizer, scheduler, scaler)
+        distributed.broadcast_buffers(self.model, ddp)  # validate rank 0's model (the one it saves) everywhere
+        scores = engine.validate(self.evaluator, self.feeds.val_loader, self.dev, self.amp_dtype,
+                                 distributed.gatherer(ddp), config.limit_batches)
+        row = history_row(epoch, train_loss, scores, self.optimizer, config, time.time() - t0)
+        improved = state.record(row, config.patience, config.epochs)
+        if self.main:
+            save_run(self.out, self.model, state, config, self.data_dir, improved, self.optimizer, self.scheduler,
+                     self.scaler)
         distributed.barrier(ddp)  # the files are complete before any rank goes on (or ends)
-        say(epoch_line(row, epochs, improved))
+        self.say(epoch_line(row, config.epochs, improved))
         if state.stopped:
-            say(f"early stop: no better validation mean macro-F1 for {patience} epochs (best epoch {state.best['epoch']})")
-    return TrainResult(out=out, best_epoch=state.best["epoch"], best_score=state.best["score"],
-                       best_metrics=state.best["metrics"], epochs_done=len(state.history), stopped_early=state.stopped,
-                       history=state.history)
+            self.say(f"early stop: no better validation mean macro-F1 for {config.patience} epochs "
+                     f"(best epoch {state.best['epoch']})")
 
 
-def run_banner(args: dict, dev: torch.device, n_train: int, steps_per_epoch: int, amp_dtype, ddp,
+def run_banner(config: TrainConfig, dev: torch.device, n_train: int, steps_per_epoch: int, amp_dtype, ddp,
                workers: int | None = None) -> str:
     """The run's first line: what trains, where, on how much, in which precision, and where JPEGs decode."""
-    regime = regime_words(args)
-    cached = " as cached backbone tokens" if args["cached_features"] else ""
+    cached = " as cached backbone tokens" if config.cached_features else ""
     precision = ", " + str(amp_dtype).removeprefix("torch.") if amp_dtype else ""
-    spread = f", DDP over {ddp.world_size} processes of batch {args['batch_size']}" if ddp else ""
-    on_gpu = not args["cached_features"] and gpu_input.use_gpu(args["decode"], dev, workers)
+    spread = f", DDP over {ddp.world_size} processes of batch {config.batch_size}" if ddp else ""
+    on_gpu = not config.cached_features and gpu_input.use_gpu(config.decode, dev, workers)
     decoded = ", JPEGs decoded on the GPU" if on_gpu else ""
-    return (f"training {args['variant']} on {dev} ({regime}, {args['image_size']} px, {n_train} train images"
-            f"{cached}, {steps_per_epoch} steps/epoch{precision}{spread}{decoded})")
+    chosen = config.changes().keys() & {"optimizer", "schedule"}
+    schedule = f", {config.optimizer} with {config.schedule}" if chosen else ""
+    return (f"training {config.variant} on {dev} ({regime_words(config)}, {config.image_size} px, {n_train} train "
+            f"images{cached}, {steps_per_epoch} steps/epoch{precision}{spread}{decoded}{schedule})")
 
 
-def regime_words(args: dict) -> str:
+def regime_words(config: TrainConfig) -> str:
     """What learns in this run, in words for the log: a frozen random backbone is not "from scratch"."""
-    start = "ImageNet weights" if args["pretrained"] else "randomly initialised backbone"
-    learners = "the heads" if args["variant"].endswith("_gap") else "the LSTM and heads"
-    frozen = args.get("freeze_epochs", 0)
-    if frozen >= args["epochs"]:
+    start = "ImageNet weights" if config.pretrained else "randomly initialised backbone"
+    learners = "the heads" if config.variant.endswith("_gap") else "the LSTM and heads"
+    frozen = config.freeze_epochs
+    if frozen >= config.epochs:
         return f"{start}, frozen: only {learners} learn"
     if frozen:
         return f"{start}, frozen for the first {frozen} epoch{'s' * (frozen > 1)}, then trained end to end"
-    return "ImageNet weights, fine-tuned end to end" if args["pretrained"] else "from scratch: every weight learns"
+    return "ImageNet weights, fine-tuned end to end" if config.pretrained else "from scratch: every weight learns"
 
 
-def history_row(epoch: int, train_loss: float, scores: dict, optimizer, args: dict, seconds: float) -> dict:
+def history_row(epoch: int, train_loss: float, scores: dict, optimizer, config: TrainConfig, seconds: float) -> dict:
     """One line of history.csv: the epoch's losses, validation scores, learning rates and time."""
     lrs = {g["name"]: g["lr"] for g in optimizer.param_groups}
-    return {"epoch": epoch + 1, "train_loss": train_loss, **scores, "lr": lrs.get("head", args["lr"]),
-            "backbone_lr": lrs.get("backbone", 0.0), "frozen_backbone": epoch < args["freeze_epochs"],
+    return {"epoch": epoch + 1, "train_loss": train_loss, **scores, "lr": lrs.get("head", config.lr),
+            "backbone_lr": lrs.get("backbone", 0.0), "frozen_backbone": epoch < config.freeze_epochs,
             "seconds": round(seconds, 2)}
 
 
-def save_run(out: Path, model: models.MultitaskNet, state: Progress, args: dict, improved: bool,
-             optimizer, scheduler, scaler) -> None:
+def save_run(out: Path, model: models.MultitaskNet, state: RunState, config: TrainConfig, data_dir: str | Path,
+             improved: bool, optimizer, scheduler, scaler) -> None:
     """best.pt (weights, when the epoch improved), last.pt (everything to resume), history and curves."""
-    common = dict(epoch=state.epoch, metrics=state.history[-1], best=state.best, train_args=args,
+    common = dict(epoch=state.epoch, metrics=state.history[-1], best=state.best, train_args=config.to_saved(data_dir),
                   history=state.history, since_best=state.since_best, stopped_early=state.stopped)
     if improved:  # best.pt is for inference: no optimizer state (an AdamW state is 2x the model)
         checkpoint.save(checkpoint.model_checkpoint(model, **common), out / "best.pt")

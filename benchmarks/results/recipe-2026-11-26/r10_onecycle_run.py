@@ -1,4 +1,7 @@
-"""Experiment only: the course's run with torch's OneCycleLR (as the plain loop) instead of warmup_cosine."""
+"""Experiment only: the course's run with torch's OneCycleLR (as the plain loop) instead of warmup_cosine.
+
+Historical record (2026-11-26, written for the dict `args` of that day's `train.make_optimizer`): the schedule is
+now a setting, so today the same run is `recipe_vs_plain.py ... --course-arg "schedule='onecycle'"`."""
 import sys
 import torch
 sys.path.insert(0, "benchmarks")
