@@ -39,9 +39,9 @@ import numpy as np
 import torch
 
 from benchmarks import common
-from wikiart_utils import data as wdata
-from wikiart_utils import engine, features, losses, models, sample
-from wikiart_utils import train as wtrain
+from wikiart_utils import data as wdata, engine, losses, models, train as wtrain
+from wikiart_utils.ingest import sample
+from wikiart_utils.speed import features
 from wikiart_utils.config import REGIMES, TrainConfig
 
 VARIANTS = ("resnet18_lstm_patch", "vgg16_lstm", "vit_b16_lstm")

@@ -11,7 +11,7 @@ bottleneck?":
 * loader only  images/s an input path delivers to the GPU, for each input path (`INPUT_PATHS`,
                ``--input-path``, default all): ``cpu_workers`` is the DataLoader that decodes and augments
                in its workers (train transform, pinned memory, persistent workers) with non-blocking
-               copies; ``gpu_decode`` is `wikiart_utils.gpu_input` (workers read bytes, nvJPEG decodes each
+               copies; ``gpu_decode`` is `wikiart_utils.speed.gpu_input` (workers read bytes, nvJPEG decodes each
                batch, crop/flip/jitter on the GPU); each from 1280x1024 original JPEGs and from a
                `prepare`d 256-px copy, with this machine's workers and with 2 (a Colab-class machine);
 * end to end   real training steps (each variant's fastest AMP config) fed by each input path, data dir
@@ -68,11 +68,9 @@ import torchvision
 from torchvision.transforms.v2 import functional as TF
 
 from benchmarks import common
-from wikiart_utils import data as wdata
-from wikiart_utils import engine, gpu_input, index, losses, models, runtime
-from wikiart_utils import images as wimages
-from wikiart_utils import prepare as wprepare
-from wikiart_utils import train as wtrain
+from wikiart_utils import data as wdata, engine, images as wimages, losses, metadata, models, runtime, train as wtrain
+from wikiart_utils.speed import gpu_input
+from wikiart_utils.ingest import prepare as wprepare
 from wikiart_utils.config import TrainConfig
 
 GRAD_CLIP = 1.0
@@ -362,7 +360,7 @@ def machine(dev: torch.device) -> dict:
 
 
 def mean_kb(root: Path) -> float:
-    return round(float(index.read_metadata(root)["bytes"].mean()) / 1e3, 1)
+    return round(float(metadata.read_metadata(root)["bytes"].mean()) / 1e3, 1)
 
 
 def make_data(tmp: Path, n: int, seed: int, workers: int, say: Callable[[str], None]) -> tuple[dict, dict]:
@@ -374,9 +372,9 @@ def make_data(tmp: Path, n: int, seed: int, workers: int, say: Callable[[str], N
         wprepare.prepare(originals, tmp / "prepared", size=256, workers=workers)
     say(f"{n} originals generated in {made.wall:.0f} s, prepared in {prepped.wall:.0f} s")
     dirs = {"originals": originals, "prepared": tmp / "prepared"}
-    info = {"originals": {"images": len(index.read_metadata(originals)), "size": "1280x1024 (portrait every other)",
+    info = {"originals": {"images": len(metadata.read_metadata(originals)), "size": "1280x1024 (portrait every other)",
                           "quality": 90, "mean_kb": mean_kb(originals), "generate_s": round(made.wall, 1)},
-            "prepared": {"images": len(index.read_metadata(dirs["prepared"])), "size": "short side 256",
+            "prepared": {"images": len(metadata.read_metadata(dirs["prepared"])), "size": "short side 256",
                          "mean_kb": mean_kb(dirs["prepared"]), "prepare_s": round(prepped.wall, 1)}}
     return dirs, info
 
@@ -556,7 +554,7 @@ def bench_gpu(device: str | None = None, variants: Sequence[str] | None = None, 
             free_memory(dev)  # nothing of this variant stays allocated into the next one's memory peaks
             torch._dynamo.reset()
         if dev.type == "cuda":
-            files = [dirs["originals"] / rel for rel in index.read_metadata(dirs["originals"])["path"]]
+            files = [dirs["originals"] / rel for rel in metadata.read_metadata(dirs["originals"])["path"]]
             gpu_decode = time_gpu_decode(files, dev, image_size, batch_size)
             say(f"GPU JPEG decoding: {gpu_decode}")
         else:

@@ -26,9 +26,8 @@ import torch
 import torchvision
 
 from benchmarks import common
-from wikiart_utils import data as wdata
-from wikiart_utils import images, index
-from wikiart_utils import prepare as wprepare
+from wikiart_utils import data as wdata, images, metadata
+from wikiart_utils.ingest import prepare as wprepare
 
 TARGETS = {"prepared_vs_older": (15.0, 30.0), "originals_vs_older": (3.0, 5.0)}  # (target, aim)
 
@@ -98,7 +97,7 @@ def bench_loader(images_dir: str | Path | None = None, n: int = 48, image_size: 
         prepared = tmp / f"prepared-{prepare_size}"
         with common.Clock() as prep:
             report = wprepare.prepare(root, prepared, size=prepare_size, workers=1)
-        meta_o, meta_p = index.read_metadata(root), index.read_metadata(prepared)
+        meta_o, meta_p = metadata.read_metadata(root), metadata.read_metadata(prepared)
         datasets = {
             "ours_originals": wdata.WikiArtDataset(root, None, image_size, train=False),
             "ours_originals_train": wdata.WikiArtDataset(root, None, image_size, train=True),

@@ -25,7 +25,8 @@ import torch
 import torchvision
 from PIL import Image
 
-from wikiart_utils import fsutil, images, index, labels, sample
+from wikiart_utils import fsutil, images, labels, metadata
+from wikiart_utils.ingest import index, sample
 
 FULL_WIKIART_IMAGES = 81_446
 
@@ -172,8 +173,8 @@ def copy_images(source: str | Path, out: str | Path, n: int, seed: int = 0) -> P
     source, out = Path(source), Path(out)
     rng = np.random.default_rng(seed)
     genre_of = {}
-    if (source / index.METADATA).is_file():
-        meta = index.read_metadata(source)
+    if (source / metadata.METADATA).is_file():
+        meta = metadata.read_metadata(source)
         rows = meta.iloc[np.sort(rng.permutation(len(meta))[:n])]
         pairs = [(source / rel, rel, genre) for rel, genre in zip(rows["path"], rows["genre"])]
     else:

@@ -43,7 +43,7 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from torchvision.transforms import v2
 
-from wikiart_utils import data, engine, evaluate, images, index, labels, losses, metrics, models, splits, train
+from wikiart_utils import data, engine, evaluate, images, labels, losses, metadata, metrics, models, splits, train
 
 
 # --------------------------------------------------------------------------- the plain loop
@@ -247,7 +247,7 @@ def main() -> None:
     args = parser.parse_args()
 
     overrides = {k: ast.literal_eval(v) for k, v in (a.split("=", 1) for a in args.course_arg)}
-    meta = index.read_metadata(args.data)
+    meta = metadata.read_metadata(args.data)
     train_rows = splits.stratified_part(meta[meta["split"] == "train"], args.train_limit)  # as --train-limit
     test_rows = meta[meta["split"] == "test"]
     counts = np.bincount([labels.encode("style", s) for s in train_rows["style"]], minlength=27)

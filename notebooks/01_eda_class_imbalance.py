@@ -66,7 +66,7 @@ from pathlib import Path
 import pandas as pd
 import matplotlib.pyplot as plt
 import wikiart_utils as wu
-from wikiart_utils import data, eda, evaluate, index, plots
+from wikiart_utils import data, eda, evaluate, metadata, plots
 
 pd.set_option("display.width", 140)
 Path(FIGURES).mkdir(exist_ok=True)
@@ -84,7 +84,7 @@ full = wu.labels.stats()  # counts of the full WikiArt, from the ArtGAN label fi
 # (`labels.name_key`) before joining the ArtGAN label files, and counts any file it cannot join.
 
 # %%
-meta = index.read_metadata(root)
+meta = metadata.read_metadata(root)
 print(f"{len(meta):,} images, columns: {list(meta.columns)}")
 meta[["path", "style", "genre", "artist", "painter", "width", "height", "split"]].head()
 

@@ -64,12 +64,13 @@ from pathlib import Path
 import pandas as pd
 import torch
 import wikiart_utils as wu
-from wikiart_utils import data, eda, gpu_input, index, plots, splits
+from wikiart_utils import data, eda, metadata, plots, splits
+from wikiart_utils.speed import gpu_input
 
 torch.manual_seed(0)
 Path(FIGURES).mkdir(exist_ok=True)
 root = data.dataset_dir(DATA_DIR)
-meta = index.read_metadata(root)
+meta = metadata.read_metadata(root)
 
 # %% [markdown]
 # ## Splits

@@ -61,7 +61,8 @@ FIGURES = "../figures"
 from pathlib import Path
 import torch
 import torch.nn.functional as F
-from wikiart_utils import data, features, labels, lesson, models, results
+from wikiart_utils import data, labels, lesson, models, results
+from wikiart_utils.speed import features
 
 torch.manual_seed(0)
 Path(FIGURES).mkdir(exist_ok=True)

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from wikiart_utils import sample
+from wikiart_utils.ingest import sample
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = REPO_ROOT.parent / "shared"
@@ -44,7 +44,7 @@ def artgan_dir(shared_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def artgan_table(artgan_dir: Path):
     """read_artgan_labels of the real files (read once per session, ~1.5 s)."""
-    from wikiart_utils import artgan
+    from wikiart_utils.ingest import artgan
     return artgan.read_artgan_labels(artgan_dir)
 
 

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from wikiart_utils import artgan, labels
+from wikiart_utils import labels
+from wikiart_utils.ingest import artgan
 
 CONFLICT = "Post_Impressionism/maurice-de-vlaminck_the-village.jpg"
 

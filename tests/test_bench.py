@@ -217,10 +217,11 @@ def test_recipe_vs_plain_plain_loop_and_its_diagnostics(classes_of, input_path, 
     PIL + torchvision; `course-loader` also trains from the course's Dataset and DataLoader; `--plain-step
     course` takes the steps through engine.train_one_epoch and the masked loss)."""
     from benchmarks import recipe_vs_plain
-    from wikiart_utils import index, labels
+    from wikiart_utils import labels
+    from wikiart_utils import metadata
 
     root = REPO_ROOT / "data" / "real-sample"
-    meta = index.read_metadata(root)
+    meta = metadata.read_metadata(root)
     train_rows = meta[meta["split"] == "train"].groupby("style").head(2)
     test_rows = meta[meta["split"] == "test"].groupby("style").head(2)
     y, probs = recipe_vs_plain.plain_loop(root, train_rows, test_rows, epochs=1, size=32, batch_size=8,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from wikiart_utils import cli, index
+from wikiart_utils import cli, metadata
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CORE_COMMANDS = ("sample", "index", "prepare", "download", "extract")
@@ -126,13 +126,13 @@ def test_sample_then_index(tmp_path, capsys):
     code, stdout, _ = run_main(capsys, "sample", "--out", str(out), "--n", "30", "--size", "32", "--workers", "1")
     assert code == 0
     assert stdout.startswith("indexed ") and "refused 0" in stdout
-    first = index.read_metadata(out)
+    first = metadata.read_metadata(out)
     assert len(first) >= 30
 
     code, stdout, _ = run_main(capsys, "index", "--root", str(out), "--workers", "1")
     assert code == 0
     assert stdout.startswith(f"indexed {len(first)} images in {out} (artist known for ") and "; refused 0" in stdout
-    again = index.read_metadata(out)
+    again = metadata.read_metadata(out)
     assert list(again["path"]) == list(first["path"])
     assert list(again["split"]) == list(first["split"])
 
@@ -173,16 +173,16 @@ def test_prepare_without_metadata(tmp_path, capsys):
 def test_prepare_malformed_metadata(tmp_path, capsys, sample_dir, bad_path):
     src = tmp_path / "src"
     src.mkdir()
-    lines = (sample_dir / index.METADATA).read_text(encoding="utf-8").splitlines()
+    lines = (sample_dir / metadata.METADATA).read_text(encoding="utf-8").splitlines()
     header, rows = lines[0], lines[1:4]
     first = rows[1].split(",")
     first[0] = bad_path
     rows[1] = ",".join(first)
-    (src / index.METADATA).write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    (src / metadata.METADATA).write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
     code, _, err = run_main(capsys, "prepare", "--root", str(src), "--out", str(tmp_path / "out"), "--workers", "1")
     assert code == 2
-    assert_one_line_error(err, f"{index.METADATA}:3", "escapes the dataset root")
-    assert not (tmp_path / "out" / index.METADATA).exists()
+    assert_one_line_error(err, f"{metadata.METADATA}:3", "escapes the dataset root")
+    assert not (tmp_path / "out" / metadata.METADATA).exists()
 
 
 def test_prepare_into_its_own_root(capsys, sample_dir):

@@ -8,7 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
-from wikiart_utils import data, images, index, labels
+from wikiart_utils import data, images, labels, metadata
 
 
 @pytest.fixture(scope="module")
@@ -16,7 +16,7 @@ def corrupted(sample_dir, tmp_path_factory):
     """A copy of the sample in which one indexed file was truncated after metadata.csv was written."""
     root = tmp_path_factory.mktemp("corrupt") / "wikiart"
     shutil.copytree(sample_dir, root)
-    meta = index.read_metadata(root)
+    meta = metadata.read_metadata(root)
     victim = meta["path"].iloc[len(meta) // 2]
     payload = (root / victim).read_bytes()
     (root / victim).write_bytes(payload[: len(payload) // 3])
@@ -27,7 +27,7 @@ def corrupted(sample_dir, tmp_path_factory):
 
 def test_item_shapes_and_dtypes(sample_dir):
     dataset = data.WikiArtDataset(sample_dir, "val", image_size=32)
-    meta = index.read_metadata(sample_dir, "val")
+    meta = metadata.read_metadata(sample_dir, "val")
     assert len(dataset) == len(meta) > 0
     image, targets = dataset[0]
     assert image.shape == (3, 32, 32) and image.dtype == torch.uint8  # normalised on the model's device
@@ -110,10 +110,10 @@ def test_split_subsets(sample_dir):
 
 
 def test_empty_split(tmp_path, sample_dir):
-    shutil.copy(sample_dir / index.METADATA, tmp_path / index.METADATA)
-    meta = index.read_metadata(tmp_path)
+    shutil.copy(sample_dir / metadata.METADATA, tmp_path / metadata.METADATA)
+    meta = metadata.read_metadata(tmp_path)
     meta["split"] = "train"
-    index.write_metadata(tmp_path, meta)
+    metadata.write_metadata(tmp_path, meta)
     empty = data.WikiArtDataset(tmp_path, "test", image_size=16)
     assert len(empty) == 0 and empty.targets.shape == (0, 3)
 

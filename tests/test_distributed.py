@@ -19,8 +19,8 @@ import pandas as pd
 import pytest
 import torch
 
-from wikiart_utils import checkpoint, distributed, engine, index, models, train
-from wikiart_utils import data as wdata
+from wikiart_utils import checkpoint, data as wdata, engine, metadata, models, train
+from wikiart_utils.speed import distributed
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ARGS = ["--variant", "resnet18_gap", "--epochs", "3", "--image-size", "32", "--no-pretrained", "--workers", "0",
@@ -50,9 +50,9 @@ def wide_val(sample_dir, tmp_path_factory) -> Path:
     """The sample with 2 in 5 paintings moved to val (121 train / 82 val): steadier val metrics."""
     root = tmp_path_factory.mktemp("ddp") / "wikiart"
     shutil.copytree(sample_dir, root)
-    meta = pd.read_csv(root / index.METADATA, keep_default_na=False)
+    meta = pd.read_csv(root / metadata.METADATA, keep_default_na=False)
     meta["split"] = ["val" if i % 5 < 2 else "train" for i in range(len(meta))]
-    meta.to_csv(root / index.METADATA, index=False)
+    meta.to_csv(root / metadata.METADATA, index=False)
     return root
 
 

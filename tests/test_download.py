@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from wikiart_utils import cli, download, images, index
+from wikiart_utils import cli, images, metadata
+from wikiart_utils.ingest import download
 
 ARTISTS = ["Unknown Artist", "claude-monet", "joaquã\xadn-sorolla", "rembrandt", "Gustav Klimt"]
 GENRES = ["landscape", "portrait", "Unknown Genre", "religious_painting"]
@@ -148,14 +149,14 @@ def test_complete_without_duplicates(downloaded):
     assert image_files(out) == wanted
     logged = [row[0] for row in log_rows(out)]
     assert len(logged) == len(ROWS) == len(set(logged))
-    meta = index.read_metadata(out)
+    meta = metadata.read_metadata(out)
     assert sorted(meta["path"]) == wanted
     assert meta["path"].is_unique and meta["sha256"].notna().all()
 
 
 def test_labels_mapped(downloaded):
     out, *_ = downloaded
-    meta = index.read_metadata(out).set_index("path")
+    meta = metadata.read_metadata(out).set_index("path")
     for i, expected in enumerate(EXPECTED):
         if expected is None:
             continue
@@ -166,7 +167,7 @@ def test_labels_mapped(downloaded):
 
 def test_images_resized_and_valid(downloaded):
     out, *_ = downloaded
-    meta = index.read_metadata(out).set_index("path")
+    meta = metadata.read_metadata(out).set_index("path")
     for rel in image_files(out):
         width, height = images.probe(out / rel)
         assert (meta.loc[rel, "width"], meta.loc[rel, "height"]) == (width, height)
@@ -203,7 +204,7 @@ def test_resume_after_torn_log_line(parquet, tmp_path):
     download.download(out, dataset=str(parquet), size=SIZE)
     logged = [row[0] for row in log_rows(out)]
     assert logged == [expected_path(i) or f"_refused/{i:06d}.jpg" for i in range(len(ROWS))]
-    meta = index.read_metadata(out).set_index("path")
+    meta = metadata.read_metadata(out).set_index("path")
     assert meta.loc[expected_path(8), "genre"] == "landscape"
     assert meta.loc[expected_path(2), "genre"] == "portrait"
 
@@ -219,7 +220,7 @@ def test_resume_when_image_written_but_not_logged(parquet, tmp_path):
     assert report.n_skipped == 2
     assert image_files(out) == sorted(p for p in map(expected_path, range(len(ROWS))) if p)
     assert len(log_rows(out)) == len(ROWS)
-    assert len(index.read_metadata(out)) == len(ROWS) - 2
+    assert len(metadata.read_metadata(out)) == len(ROWS) - 2
 
 
 def test_stale_part_files_removed(parquet, tmp_path):

@@ -4,7 +4,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from wikiart_utils import data, eda, index, labels
+from wikiart_utils import data, eda, labels, metadata
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,7 +20,7 @@ def toy_meta() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def real_sample() -> pd.DataFrame:
-    return index.read_metadata(data.dataset_dir(None))
+    return metadata.read_metadata(data.dataset_dir(None))
 
 
 def test_source_subset_styles_are_wikiart_styles():

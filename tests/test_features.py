@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from wikiart_utils import data, engine, features, labels, models, train
+from wikiart_utils import data, engine, labels, models, train
+from wikiart_utils.speed import features
 
 IMAGE_SIZE = 64  # ResNet-18 tokens: a 2x2 map of 512-d -> [4, 512]
 

@@ -15,7 +15,8 @@ from PIL import Image
 from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as TF
 
-from wikiart_utils import data, gpu_input, images, index, labels
+from wikiart_utils import data, images, labels, metadata
+from wikiart_utils.speed import gpu_input
 
 SIZE = 32
 needs_cuda = pytest.mark.skipif(not gpu_input.available("cuda"),
@@ -65,7 +66,7 @@ def odd_dir(tmp_path_factory, make_images):
     names = [*files, "i-painter_missing.jpg"]
     styles = labels.vocab("style")
     pd.DataFrame({"path": [f"Impressionism/{n}" for n in names], "style": styles[:len(names)],
-                  "genre": "", "artist": "", "split": "val"}).to_csv(root / index.METADATA, index=False)
+                  "genre": "", "artist": "", "split": "val"}).to_csv(root / metadata.METADATA, index=False)
     good = [n for n in names if not any(bad in n for bad in ("truncated", "empty", "missing"))]
     return root, good
 
@@ -95,7 +96,7 @@ def test_encoded_dataset_reads_bytes_only(odd_dir, caplog):
     assert torch.equal(targets, dataset.targets[0])
     empty = dataset.paths.index("Impressionism/g-painter_empty.jpg")
     assert encoded[empty][0].shape == (0,)  # readable: decode_batch drops it, with the reason
-    with caplog.at_level(logging.WARNING, logger="wikiart_utils.gpu_input"):
+    with caplog.at_level(logging.WARNING, logger="wikiart_utils.speed.gpu_input"):
         assert encoded[len(dataset) - 1] is None  # the missing file
     assert "i-painter_missing.jpg" in caplog.text
 
@@ -115,7 +116,7 @@ def test_decode_batch_drops_bad_files_one_by_one(odd_dir, caplog):
     root, good = odd_dir
     dataset = data.WikiArtDataset(root, "val", SIZE)
     encoded = _encoded(dataset)
-    with caplog.at_level(logging.INFO, logger="wikiart_utils.gpu_input"):
+    with caplog.at_level(logging.INFO, logger="wikiart_utils.speed.gpu_input"):
         decoded, kept = gpu_input.decode_batch(encoded, "cpu", dataset.paths)
     assert kept.dtype == torch.bool
     assert [p.split("/")[1] for p, k in zip(dataset.paths, kept) if k] == good
@@ -134,7 +135,7 @@ def test_decode_batch_handles_odd_and_hostile_files(tmp_path, make_images, caplo
     paths = [tmp_path / "valid" / n for n in expected] + [tmp_path / "bad" / n for n in reasons]
     encoded = [torch.frombuffer(bytearray(p.read_bytes()), dtype=torch.uint8) if p.stat().st_size
                else torch.empty(0, dtype=torch.uint8) for p in paths]
-    with caplog.at_level(logging.WARNING, logger="wikiart_utils.gpu_input"):
+    with caplog.at_level(logging.WARNING, logger="wikiart_utils.speed.gpu_input"):
         decoded, kept = gpu_input.decode_batch(encoded, torch.device("cpu"), [p.name for p in paths])
     assert kept.tolist() == [True] * len(expected) + [False] * len(reasons)
     for image, (name, (width, height)) in zip(decoded, expected.items()):
@@ -194,7 +195,7 @@ def test_decode_batch_on_the_device_drops_bad_files(make_images, device, caplog)
     payloads = good[:2] + bad[:1] + good[2:4] + bad[1:] + good[4:]
     encoded = [torch.frombuffer(bytearray(x), dtype=torch.uint8) if x else torch.empty(0, dtype=torch.uint8)
                for x in payloads]
-    with caplog.at_level(logging.WARNING, logger="wikiart_utils.gpu_input"):
+    with caplog.at_level(logging.WARNING, logger="wikiart_utils.speed.gpu_input"):
         decoded, kept = gpu_input.decode_batch(encoded, device)
     assert kept.tolist() == [x in good for x in payloads] and len(decoded) == len(good)
     assert caplog.text.count("skipping") == len(bad)
@@ -367,7 +368,7 @@ def test_gpu_batches_drop_targets_of_dropped_files(odd_dir, caplog):
     root, good = odd_dir
     dataset = data.WikiArtDataset(root, "val", SIZE)
     loader = gpu_input.make_gpu_loader(dataset, batch_size=4, workers=0, device="cpu", train=False)
-    with caplog.at_level(logging.WARNING, logger="wikiart_utils.gpu_input"):
+    with caplog.at_level(logging.WARNING, logger="wikiart_utils.speed.gpu_input"):
         batches = [b for b in loader if b is not None]
     images_ = torch.cat([b[0] for b in batches])
     targets = torch.cat([b[1] for b in batches])
@@ -410,11 +411,13 @@ def test_train_and_evaluate_run_on_the_gpu_path_logic(sample_dir, tmp_path, monk
     it end to end: a corrupt file is dropped, the run finishes, predictions stay aligned with metadata."""
     import shutil
 
-    from wikiart_utils import evaluate, gpu_input, index, train
+    from wikiart_utils import evaluate, train
+    from wikiart_utils.ingest import index
+    from wikiart_utils.speed import gpu_input
 
     root = tmp_path / "data"
     shutil.copytree(sample_dir, root)
-    meta = index.read_metadata(root)
+    meta = metadata.read_metadata(root)
     broken = meta.loc[meta["split"] == "test", "path"].iloc[0]
     (root / broken).write_bytes((root / broken).read_bytes()[:200])  # truncated JPEG
     monkeypatch.setattr(gpu_input, "available", lambda device="cuda": True)

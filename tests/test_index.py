@@ -7,7 +7,8 @@ import shutil
 import pandas as pd
 import pytest
 
-from wikiart_utils import images, index, labels, splits
+from wikiart_utils import images, labels, metadata, splits
+from wikiart_utils.ingest import index
 
 COLUMNS = ["path", "style", "genre", "artist", "painter", "width", "height", "bytes", "sha256", "split"]
 OUTSIDE_REASON = "symlink pointing outside the root"
@@ -63,10 +64,10 @@ def test_refused_each_with_one_line_reason(messy):
     for path, fragment in refused.items():
         assert fragment in got[path], (path, got[path])
         assert "\n" not in got[path]
-    raw = (root / index.REFUSED).read_text(encoding="utf-8")
+    raw = (root / metadata.REFUSED).read_text(encoding="utf-8")
     assert raw.splitlines()[0] == "path,reason"
     assert len(raw.splitlines()) == len(refused) + 1  # one line per refusal
-    table = pd.read_csv(root / index.REFUSED, keep_default_na=False)
+    table = pd.read_csv(root / metadata.REFUSED, keep_default_na=False)
     assert dict(zip(table["path"], table["reason"])) == got
 
 
@@ -83,8 +84,8 @@ def test_summary_counts_refusals(messy):
 
 def test_odd_valid_files_kept_with_sizes(messy):
     root, kept, _, _ = messy
-    meta = pd.read_csv(root / index.METADATA, keep_default_na=False)
-    assert list(meta.columns) == COLUMNS == index.COLUMNS
+    meta = pd.read_csv(root / metadata.METADATA, keep_default_na=False)
+    assert list(meta.columns) == COLUMNS == metadata.COLUMNS
     assert set(meta["path"]) == set(kept)
     for row in meta.itertuples():
         assert (row.width, row.height) == kept[row.path], row.path
@@ -105,10 +106,10 @@ def test_odd_valid_files_kept_with_sizes(messy):
 
 def test_read_metadata_roundtrip(messy):
     root, kept, _, _ = messy
-    meta = index.read_metadata(root)
+    meta = metadata.read_metadata(root)
     assert len(meta) == len(kept)
     assert all((root / p).is_file() for p in meta["path"])
-    parts = [index.read_metadata(root, s) for s in splits.SPLITS]
+    parts = [metadata.read_metadata(root, s) for s in splits.SPLITS]
     assert sum(len(p) for p in parts) == len(meta)
     assert all((p["split"] == s).all() for p, s in zip(parts, splits.SPLITS))
 
@@ -117,10 +118,10 @@ def test_reindex_is_idempotent(messy, tmp_path):
     root, _, _, _ = messy
     copy = tmp_path / "copy"
     shutil.copytree(root, copy, symlinks=True)
-    first = (copy / index.METADATA).read_bytes()
+    first = (copy / metadata.METADATA).read_bytes()
     report = index.index_dataset(copy, workers=1)  # metadata.csv / refused.csv are not scanned themselves
-    assert (copy / index.METADATA).read_bytes() == first
-    assert index.METADATA not in dict(report.refused) and index.REFUSED not in dict(report.refused)
+    assert (copy / metadata.METADATA).read_bytes() == first
+    assert metadata.METADATA not in dict(report.refused) and metadata.REFUSED not in dict(report.refused)
     assert not list(copy.rglob("*.part"))
 
 
@@ -132,9 +133,9 @@ def test_process_pool_matches_serial(tmp_path, make_images):
         picture.save(root / "Baroque" / f"painter-{i % 7}_p{i:03d}.jpg", quality=50 + i % 40)
     (root / "Baroque" / "broken_zero.jpg").write_bytes(b"")
     serial = index.index_dataset(root, workers=1)
-    serial_csv = (root / index.METADATA).read_bytes()
+    serial_csv = (root / metadata.METADATA).read_bytes()
     parallel = index.index_dataset(root, workers=2)
-    assert (root / index.METADATA).read_bytes() == serial_csv
+    assert (root / metadata.METADATA).read_bytes() == serial_csv
     assert serial.refused == parallel.refused == [("Baroque/broken_zero.jpg", "empty file (0 bytes)")]
     assert parallel.n_images == 300
 
@@ -151,7 +152,7 @@ def test_genre_of_mapping(tmp_path, make_images):
     _two_paintings(tmp_path, make_images)
     index.index_dataset(tmp_path, genre_of={"Impressionism/claude-monet_water-lilies.jpg": "landscape",
                                             "Realism/nobody_field.jpg": "not-a-genre"}, workers=1)
-    meta = index.read_metadata(tmp_path).set_index("path")
+    meta = metadata.read_metadata(tmp_path).set_index("path")
     assert meta.loc["Impressionism/claude-monet_water-lilies.jpg", "genre"] == "landscape"
     assert meta.loc["Impressionism/claude-monet_water-lilies.jpg", "artist"] == "claude-monet"
     assert meta.loc["Realism/nobody_field.jpg", "genre"] == ""  # outside the vocabulary -> unknown
@@ -169,7 +170,7 @@ def test_artgan_csv_dir_genre_lookup(tmp_path, make_images):
     (csv_dir / "genre_train.csv").write_text("Impressionism/claude-monet_water-lilies.jpg,4\r\n")
     (csv_dir / "genre_val.csv").write_text("Realism/nobody_field.jpg,6\r\n")
     index.index_dataset(root, artgan_csv_dir=csv_dir, workers=1)
-    meta = index.read_metadata(root).set_index("path")
+    meta = metadata.read_metadata(root).set_index("path")
     assert meta.loc["Impressionism/claude-monet_water-lilies.jpg", "genre"] == "landscape"
     assert meta.loc["Realism/nobody_field.jpg", "genre"] == "portrait"
 
@@ -182,7 +183,7 @@ def test_real_artgan_genre_lookup(tmp_path, make_images, artgan_dir):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         make_images.noise(8, 8).save(tmp_path / rel, format="JPEG")
     index.index_dataset(tmp_path, artgan_csv_dir=artgan_dir, workers=1)
-    meta = index.read_metadata(tmp_path).set_index("path")
+    meta = metadata.read_metadata(tmp_path).set_index("path")
     assert meta.loc["Impressionism/edgar-degas_dancers-on-set-1880.jpg", "genre"] == "genre_painting"
     assert meta.loc["Impressionism/edgar-degas_dancers-on-set-1880.jpg", "artist"] == "edgar-degas"
     assert meta["genre"].to_dict() == rels
@@ -193,24 +194,24 @@ def test_real_artgan_genre_lookup(tmp_path, make_images, artgan_dir):
 
 def _write_meta(root, rows, columns=COLUMNS):
     root.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(rows, columns=columns).to_csv(root / index.METADATA, index=False)
-    return root / index.METADATA
+    pd.DataFrame(rows, columns=columns).to_csv(root / metadata.METADATA, index=False)
+    return root / metadata.METADATA
 
 
 _GOOD = ["Baroque/rembrandt_a.jpg", "Baroque", "portrait", "rembrandt", "rembrandt", 10, 12, 100, "ab", "train"]
 
 
 def test_missing_metadata(tmp_path):
-    with pytest.raises(index.MetadataError, match="metadata.csv not found"):
-        index.read_metadata(tmp_path)
-    with pytest.raises(index.MetadataError, match="is not a directory"):
+    with pytest.raises(metadata.MetadataError, match="metadata.csv not found"):
+        metadata.read_metadata(tmp_path)
+    with pytest.raises(metadata.MetadataError, match="is not a directory"):
         index.index_dataset(tmp_path / "nope")
 
 
 def test_missing_column(tmp_path):
     file = _write_meta(tmp_path, [_GOOD[:-1]], COLUMNS[:-1])
-    with pytest.raises(index.MetadataError, match="missing column.*split") as info:
-        index.read_metadata(tmp_path)
+    with pytest.raises(metadata.MetadataError, match="missing column.*split") as info:
+        metadata.read_metadata(tmp_path)
     assert str(file) in str(info.value)
 
 
@@ -219,32 +220,32 @@ def test_missing_column(tmp_path):
 def test_escaping_path_names_file_and_line(tmp_path, bad_path):
     bad = [bad_path] + _GOOD[1:]
     file = _write_meta(tmp_path, [_GOOD, _GOOD, bad])
-    with pytest.raises(index.MetadataError) as info:
-        index.read_metadata(tmp_path)
+    with pytest.raises(metadata.MetadataError) as info:
+        metadata.read_metadata(tmp_path)
     assert f"{file}:4:" in str(info.value)  # header is line 1, the bad row is the third data row
     assert "escapes the dataset root" in str(info.value)
 
 
 def test_bad_split_value(tmp_path):
     file = _write_meta(tmp_path, [_GOOD, _GOOD[:-1] + ["training"]])
-    with pytest.raises(index.MetadataError, match=f"{file}:3: split 'training'"):
-        index.read_metadata(tmp_path)
+    with pytest.raises(metadata.MetadataError, match=f"{file}:3: split 'training'"):
+        metadata.read_metadata(tmp_path)
     _write_meta(tmp_path, [_GOOD])
-    with pytest.raises(index.MetadataError, match="unknown split"):
-        index.read_metadata(tmp_path, split="validation")
+    with pytest.raises(metadata.MetadataError, match="unknown split"):
+        metadata.read_metadata(tmp_path, split="validation")
 
 
 def test_unparseable_metadata(tmp_path):
-    (tmp_path / index.METADATA).write_bytes(b"path,style\n\xff\xfe\x00bad,\"x\n")
-    with pytest.raises(index.MetadataError, match="metadata.csv"):
-        index.read_metadata(tmp_path)
+    (tmp_path / metadata.METADATA).write_bytes(b"path,style\n\xff\xfe\x00bad,\"x\n")
+    with pytest.raises(metadata.MetadataError, match="metadata.csv"):
+        metadata.read_metadata(tmp_path)
 
 
 def test_labels_outside_vocabulary_become_unknown(tmp_path):
     row = ["Baroque/x_a.jpg", "Baroque", "Portrait", "x", "x", 1, 1, 1, "", "val"]
     odd_style = ["Gothic/y_b.jpg", "Gothic", "", "claude-monet", "claude-monet", 1, 1, 1, "", "test"]
     _write_meta(tmp_path, [_GOOD, row, odd_style])
-    meta = index.read_metadata(tmp_path)
+    meta = metadata.read_metadata(tmp_path)
     assert meta["genre"].tolist() == ["portrait", "", ""]
     assert meta["artist"].tolist() == ["rembrandt", "", "claude-monet"]
     assert meta["style"].tolist() == ["Baroque", "Baroque", ""]

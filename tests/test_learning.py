@@ -2,7 +2,8 @@
 baseline (most frequent training style) by at least 10 points within a CPU-minutes budget."""
 import pytest
 
-from wikiart_utils import evaluate, sample, train
+from wikiart_utils import evaluate, train
+from wikiart_utils.ingest import sample
 
 
 @pytest.mark.slow

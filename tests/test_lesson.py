@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from wikiart_utils import evaluate, features, labels, lesson, metrics, models, results, train
+from wikiart_utils import evaluate, labels, lesson, metadata, metrics, models, results, train
+from wikiart_utils.speed import features
 
 TINY = dict(image_size=64, epochs=1, batch_size=16, pretrained=False, workers=0, progress=False, limit_batches=2,
             model_options={"hidden_size": 32})
@@ -40,7 +41,7 @@ def test_majority_baselines_follow_evaluate(sample_dir):
     """The dashed lines of the curves use evaluate's rule: most frequent training class, labelled val rows."""
     baselines = lesson.majority_baselines(sample_dir)
     counts = evaluate.train_counts(sample_dir)
-    meta = evaluate.index.read_metadata(sample_dir, "val")
+    meta = metadata.read_metadata(sample_dir, "val")
     for task, value in baselines.items():
         y = np.array([labels.encode(task, name) for name in meta[task]])
         assert value == pytest.approx(metrics.majority_baseline(y, counts[task])[0])
@@ -59,7 +60,7 @@ def test_train_and_report_trains_draws_and_scores(sample_dir, tmp_path, capsys):
 def test_budget_table_counts_paintings_and_steps(sample_dir):
     table = lesson.budget_table(sample_dir, {"all": dict(image_size=64, epochs=2),
                                              "part": dict(image_size=64, epochs=1, train_limit=40)})
-    n_all = len(evaluate.index.read_metadata(sample_dir, "train"))
+    n_all = len(metadata.read_metadata(sample_dir, "train"))
     assert table.loc["all", "train_paintings"] == n_all and table.loc["all", "steps"] == 2 * (n_all // 32)
     assert table.loc["part", "train_paintings"] <= 40 + len(labels.vocab("style"))  # stratified: one per style at least
 

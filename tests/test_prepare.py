@@ -7,7 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from wikiart_utils import images, index, prepare
+from wikiart_utils import images, metadata
+from wikiart_utils.ingest import index, prepare
 
 SIZE = 32
 CARRIED = ["style", "genre", "artist", "painter", "split"]
@@ -24,7 +25,7 @@ def prepared(sample_dir, tmp_path_factory):
 
 def test_report_counts(prepared, sample_dir):
     base, serial, pooled = prepared
-    n = len(index.read_metadata(sample_dir))
+    n = len(metadata.read_metadata(sample_dir))
     for report, name in ((serial, "w1"), (pooled, "w2")):
         assert (report.n_written, report.n_skipped, report.refused) == (n, 0, [])
         assert report.summary() == f"prepared {base / name}: {n} resized, 0 already done, 0 refused"
@@ -32,15 +33,15 @@ def test_report_counts(prepared, sample_dir):
 
 def test_workers_give_identical_metadata(prepared):
     base, _, _ = prepared
-    one = (base / "w1" / index.METADATA).read_text(encoding="utf-8")
-    two = (base / "w2" / index.METADATA).read_text(encoding="utf-8")
+    one = (base / "w1" / metadata.METADATA).read_text(encoding="utf-8")
+    two = (base / "w2" / metadata.METADATA).read_text(encoding="utf-8")
     assert one == two
-    assert (base / "w1" / index.REFUSED).read_text() == "path,reason\n"
+    assert (base / "w1" / metadata.REFUSED).read_text() == "path,reason\n"
 
 
 def test_outputs_valid_at_short_side(prepared):
     base, _, _ = prepared
-    meta = index.read_metadata(base / "w1")
+    meta = metadata.read_metadata(base / "w1")
     for row in meta.itertuples():
         full = base / "w1" / row.path
         width, height = images.probe(full)
@@ -54,8 +55,8 @@ def test_outputs_valid_at_short_side(prepared):
 
 def test_labels_and_splits_carried_over(prepared, sample_dir):
     base, _, _ = prepared
-    source = index.read_metadata(sample_dir)
-    out = index.read_metadata(base / "w1")
+    source = metadata.read_metadata(sample_dir)
+    out = metadata.read_metadata(base / "w1")
     assert list(out["path"]) == [prepare.prepared_path(p) for p in source["path"]]
     pd.testing.assert_frame_equal(out[CARRIED], source[CARRIED])
     # the aspect ratio is kept (within rounding)
@@ -67,11 +68,11 @@ def test_labels_and_splits_carried_over(prepared, sample_dir):
 def test_rerun_skips_everything(prepared, sample_dir):
     base, _, _ = prepared
     before = {p: p.stat().st_mtime_ns for p in (base / "w1").rglob("*.jpg")}
-    meta_before = (base / "w1" / index.METADATA).read_text()
+    meta_before = (base / "w1" / metadata.METADATA).read_text()
     report = prepare.prepare(sample_dir, base / "w1", size=SIZE, workers=1)
     assert report.n_written == 0 and report.n_skipped == len(before) and not report.refused
     assert {p: p.stat().st_mtime_ns for p in (base / "w1").rglob("*.jpg")} == before
-    assert (base / "w1" / index.METADATA).read_text() == meta_before
+    assert (base / "w1" / metadata.METADATA).read_text() == meta_before
 
 
 def test_odd_images_upright_and_small_ones_kept(tmp_path, make_images):
@@ -80,7 +81,7 @@ def test_odd_images_upright_and_small_ones_kept(tmp_path, make_images):
     index.index_dataset(root, workers=1)
     report = prepare.prepare(root, tmp_path / "out", size=SIZE, workers=1)
     assert not report.refused and report.n_written == len(expected)
-    meta = index.read_metadata(tmp_path / "out").set_index("path")
+    meta = metadata.read_metadata(tmp_path / "out").set_index("path")
     for name, (width, height) in expected.items():
         rel = prepare.prepared_path(f"Impressionism/{name}")
         got = images.probe(tmp_path / "out" / rel)
@@ -95,7 +96,7 @@ def test_odd_images_upright_and_small_ones_kept(tmp_path, make_images):
 def test_corrupted_after_indexing_is_refused(tmp_path, sample_dir):
     src = tmp_path / "src"
     shutil.copytree(sample_dir, src)
-    meta = index.read_metadata(src)
+    meta = metadata.read_metadata(src)
     truncated, garbage = meta["path"][3], meta["path"][7]
     data = (src / truncated).read_bytes()
     (src / truncated).write_bytes(data[: len(data) // 3])
@@ -107,10 +108,10 @@ def test_corrupted_after_indexing_is_refused(tmp_path, sample_dir):
     assert "not a readable image" in reasons[garbage]
     assert report.n_written == len(meta) - 2
     assert "2 refused" in report.summary()
-    out = index.read_metadata(tmp_path / "out")
+    out = metadata.read_metadata(tmp_path / "out")
     assert len(out) == len(meta) - 2
     assert prepare.prepared_path(truncated) not in set(out["path"])
-    refused_csv = pd.read_csv(tmp_path / "out" / index.REFUSED)
+    refused_csv = pd.read_csv(tmp_path / "out" / metadata.REFUSED)
     assert set(refused_csv["path"]) == {truncated, garbage}
     assert not (tmp_path / "out" / prepare.prepared_path(truncated)).exists()
 
@@ -119,7 +120,7 @@ def test_damaged_output_is_redone(tmp_path, sample_dir):
     """An output that exists but does not decode (copied half, disk trouble) is rewritten, not trusted."""
     out = tmp_path / "out"
     prepare.prepare(sample_dir, out, size=SIZE, workers=1)
-    victim = out / index.read_metadata(out)["path"][5]
+    victim = out / metadata.read_metadata(out)["path"][5]
     good = victim.read_bytes()
     victim.write_bytes(good[: len(good) // 2])
     report = prepare.prepare(sample_dir, out, size=SIZE, workers=1)
@@ -138,7 +139,7 @@ def test_out_equal_to_root_refused(sample_dir, same):
 
 def test_missing_metadata(tmp_path):
     (tmp_path / "src").mkdir()
-    with pytest.raises(index.MetadataError, match="metadata.csv not found"):
+    with pytest.raises(metadata.MetadataError, match="metadata.csv not found"):
         prepare.prepare(tmp_path / "src", tmp_path / "out", size=SIZE, workers=1)
 
 

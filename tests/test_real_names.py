@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from wikiart_utils import artgan, index, labels
+from wikiart_utils import labels, metadata
+from wikiart_utils.ingest import artgan, index
 
 NAMES_FILE = Path(__file__).parent / "data" / "wikiart_subset_f7db1e48_names.txt.gz"
 
@@ -101,7 +102,7 @@ def test_index_joins_real_names_and_counts_the_unmatched(tmp_path, make_images, 
     report = index.index_dataset(tmp_path, artgan_csv_dir=artgan_dir, workers=1)
     assert report.n_images == len(picked) + 1 and report.unmatched == [stranger]
     assert "1 files found no row in the label files" in report.summary() and stranger in report.summary()
-    meta = index.read_metadata(tmp_path).set_index("path")
+    meta = metadata.read_metadata(tmp_path).set_index("path")
     sorolla = [n for n in picked if "sorolla" in labels.artist_from_filename(n)]
     assert sorolla and (meta.loc[sorolla, "artist"] == "joaquin-sorolla").all()
     assert meta.loc[stranger, "genre"] == "" and meta.loc[stranger, "style"] == "Impressionism"

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from wikiart_utils import index, labels, splits
+from wikiart_utils import labels, metadata, splits
 
 from conftest import REPO_ROOT
 
@@ -21,7 +21,7 @@ SUBSET = REPO_ROOT / "data" / "wikiart-subset"  # the f7db1e48 subset, when a de
 
 @pytest.fixture(scope="module")
 def meta() -> pd.DataFrame:
-    return index.read_metadata(SAMPLE)
+    return metadata.read_metadata(SAMPLE)
 
 
 def test_every_painter_is_listed_and_died_by_1926(meta):

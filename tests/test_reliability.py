@@ -28,7 +28,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from wikiart_utils import artgan, cli, download, fsutil, images, index, prepare, sample
+from wikiart_utils import cli, fsutil, images, metadata
+from wikiart_utils.ingest import artgan, download, index, prepare, sample
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -127,7 +128,7 @@ def assert_download_complete(out: Path, n_rows: int, corrupt_every: int) -> None
     assert len(refused) == n_rows // corrupt_every
     files = [p.relative_to(out).as_posix() for p in visible_jpgs(out)]
     assert sorted(files) == sorted(p for p in logged if not p.startswith("_refused/"))
-    meta = index.read_metadata(out)
+    meta = metadata.read_metadata(out)
     assert sorted(meta["path"]) == sorted(files) and meta["path"].is_unique
     assert not part_files(out)
     for rel in files:
@@ -138,10 +139,10 @@ def assert_download_complete(out: Path, n_rows: int, corrupt_every: int) -> None
 
 def test_kill_during_prepare_then_rerun(big_source, tmp_path, kill_when):
     out = tmp_path / "small"
-    n_source = len(index.read_metadata(big_source))
+    n_source = len(metadata.read_metadata(big_source))
     proc = spawn("prepare", "--root", str(big_source), "--out", str(out), "--size", "64", "--workers", "1")
     kill_when(proc, lambda: out.is_dir() and len(visible_jpgs(out)) >= 40)
-    assert not (out / index.METADATA).exists(), "prepare finished before the kill: make the dataset bigger"
+    assert not (out / metadata.METADATA).exists(), "prepare finished before the kill: make the dataset bigger"
     survivors = visible_jpgs(out)
     assert 40 <= len(survivors) < n_source
     for path in survivors:  # atomic writes: whatever is there after kill -9 is a whole image
@@ -150,7 +151,7 @@ def test_kill_during_prepare_then_rerun(big_source, tmp_path, kill_when):
     report = prepare.prepare(big_source, out, size=64, workers=1)
     assert not report.refused
     assert report.n_skipped == len(survivors) and report.n_written + report.n_skipped == n_source
-    meta = index.read_metadata(out)
+    meta = metadata.read_metadata(out)
     assert len(meta) == n_source and meta["path"].is_unique
     files = [p.relative_to(out).as_posix() for p in visible_jpgs(out)]
     assert sorted(files) == sorted(meta["path"])
@@ -170,7 +171,7 @@ def test_kill_during_download_then_rerun(big_parquet, tmp_path, kill_when):
 
     proc = spawn("download", "--dataset", str(big_parquet), "--out", str(out), "--size", "32")
     kill_when(proc, progressed)
-    assert not (out / index.METADATA).exists(), "download finished before the kill: use a bigger parquet"
+    assert not (out / metadata.METADATA).exists(), "download finished before the kill: use a bigger parquet"
     logged_before = [p for p in log_paths(out) if p.endswith(".jpg")]
     assert 40 <= len(logged_before) < 600
     for path in visible_jpgs(out):
@@ -215,13 +216,13 @@ def test_prepare_disk_full_one_line_then_rerun(sample_dir, tmp_path, capsys, ful
     one_error_line(capsys.readouterr().err, "no space left")
     assert len(visible_jpgs(out)) == 10  # the 11th save failed: no file under its name
     assert not part_files(out)
-    assert not (out / index.METADATA).exists()
+    assert not (out / metadata.METADATA).exists()
     for path in visible_jpgs(out):
         images.probe(path)
 
     full_disk_after.undo()
     report = prepare.prepare(sample_dir, out, size=32, workers=1)
-    assert (report.n_skipped, report.n_written) == (10, len(index.read_metadata(sample_dir)) - 10)
+    assert (report.n_skipped, report.n_written) == (10, len(metadata.read_metadata(sample_dir)) - 10)
     assert not part_files(out)
 
 
@@ -262,7 +263,7 @@ def test_atomic_write_fails_at_fsync_keeps_old_file(tmp_path, monkeypatch):
 def test_stale_part_from_a_killed_run_is_not_trusted(sample_dir, tmp_path):
     """A `.part` left by kill -9 (mid-write) is removed by the next run, and its image is redone."""
     out = tmp_path / "small"
-    rel = prepare.prepared_path(index.read_metadata(sample_dir)["path"][0])
+    rel = prepare.prepared_path(metadata.read_metadata(sample_dir)["path"][0])
     stale = (out / rel).with_name(f".{Path(rel).name}.x1y2z3.part")
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"\xff\xd8\xff\xe0 half")

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wikiart_utils import index, labels, sample, splits
+from wikiart_utils import labels, metadata, splits
+from wikiart_utils.ingest import sample
 
 SAMPLE_N, SAMPLE_SIZE, SAMPLE_SEED = 200, 64, 0  # as in conftest's sample_dir fixture
 
@@ -32,8 +33,8 @@ def test_different_seed_differs(tmp_path):
     a = sample.generate_sample(tmp_path / "a", n=30, size=24, seed=1, workers=1)
     b = sample.generate_sample(tmp_path / "b", n=30, size=24, seed=2, workers=1)
     assert a.n_images >= 30 and b.n_images >= 30
-    meta_a = pd.read_csv(tmp_path / "a" / index.METADATA, keep_default_na=False)
-    meta_b = pd.read_csv(tmp_path / "b" / index.METADATA, keep_default_na=False)
+    meta_a = pd.read_csv(tmp_path / "a" / metadata.METADATA, keep_default_na=False)
+    meta_b = pd.read_csv(tmp_path / "b" / metadata.METADATA, keep_default_na=False)
     assert not set(meta_a["sha256"]) & set(meta_b["sha256"])
     assert meta_a["path"].tolist() != meta_b["path"].tolist()
 
@@ -85,9 +86,9 @@ def test_draw_labels_rates_and_vocabularies():
 
 
 def test_sample_metadata(sample_dir):
-    meta = index.read_metadata(sample_dir)
-    raw = pd.read_csv(sample_dir / index.METADATA, keep_default_na=False)
-    assert list(raw.columns) == index.COLUMNS
+    meta = metadata.read_metadata(sample_dir)
+    raw = pd.read_csv(sample_dir / metadata.METADATA, keep_default_na=False)
+    assert list(raw.columns) == metadata.COLUMNS
     assert len(meta) == len(raw) >= SAMPLE_N  # nothing fell outside the vocabularies
     assert (raw[["style", "genre", "artist"]] == meta[["style", "genre", "artist"]]).all().all()
     assert set(meta["style"]) <= set(labels.vocab("style"))
@@ -98,13 +99,13 @@ def test_sample_metadata(sample_dir):
     assert set(meta["split"]) == set(splits.SPLITS)
     assert (np.minimum(raw["width"], raw["height"]) == SAMPLE_SIZE).all()
     assert (np.maximum(raw["width"], raw["height"]) <= 1.5 * SAMPLE_SIZE + 1).all()
-    assert not pd.read_csv(sample_dir / index.REFUSED).shape[0]
+    assert not pd.read_csv(sample_dir / metadata.REFUSED).shape[0]
     assert json.loads((sample_dir / "sample.json").read_text()) == {
         "version": sample.SAMPLE_VERSION, "n": SAMPLE_N, "size": SAMPLE_SIZE, "seed": SAMPLE_SEED}
 
 
 def test_double_filed_paintings_share_hash_and_split(sample_dir):
-    meta = index.read_metadata(sample_dir)
+    meta = metadata.read_metadata(sample_dir)
     names = meta["path"].str.rsplit("/", n=1).str[-1]
     doubled = meta[names.duplicated(keep=False)]
     assert len(doubled) >= 2  # the real rate (1.7%) gives a few at n=200
@@ -126,9 +127,9 @@ def test_bad_arguments(tmp_path):
 def test_ensure_sample(tmp_path):
     out = tmp_path / "sample"
     assert sample.ensure_sample(out, n=12, size=16, seed=4) == out
-    stamp = (out / index.METADATA).stat().st_mtime_ns
+    stamp = (out / metadata.METADATA).stat().st_mtime_ns
     sample.ensure_sample(out, n=12, size=16, seed=4)  # up to date: not regenerated
-    assert (out / index.METADATA).stat().st_mtime_ns == stamp
+    assert (out / metadata.METADATA).stat().st_mtime_ns == stamp
     sample.ensure_sample(out, n=10, size=16, seed=4)  # other arguments: regenerated from scratch
     assert json.loads((out / "sample.json").read_text())["n"] == 10
     assert not any(p.name.endswith("-00011.jpg") for p in out.rglob("*.jpg"))

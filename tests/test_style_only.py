@@ -9,7 +9,8 @@ import shutil
 import pandas as pd
 import pytest
 
-from wikiart_utils import cli, index
+from wikiart_utils import cli, metadata
+from wikiart_utils.ingest import index
 
 from conftest import REPO_ROOT
 
@@ -18,7 +19,7 @@ REAL = REPO_ROOT / "data" / "real-sample"
 
 @pytest.fixture(scope="module")
 def style_only(tmp_path_factory):
-    meta = index.read_metadata(REAL)
+    meta = metadata.read_metadata(REAL)
     root = tmp_path_factory.mktemp("style-only") / "paintings"
     picked = pd.concat([g.head(15) for _, g in meta.groupby("style")])
     for i, rel in enumerate(picked["path"]):

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from wikiart_utils import images, index, prepare
+from wikiart_utils import images, metadata
+from wikiart_utils.ingest import index, prepare
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "data" / "real-sample"
@@ -70,9 +71,9 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=128, help="side of the square output images")
     args = parser.parse_args()
 
-    if not (args.subset / index.METADATA).is_file():
+    if not (args.subset / metadata.METADATA).is_file():
         print(index.index_dataset(args.subset, artgan_csv_dir=args.artgan_csv_dir).summary())
-    meta = index.read_metadata(args.subset)
+    meta = metadata.read_metadata(args.subset)
     painters = pd.read_csv(args.out / "painters.csv")
     chosen = select(meta, painters, args.target, args.floor)
     for child in args.out.iterdir() if args.out.is_dir() else []:

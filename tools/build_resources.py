@@ -8,7 +8,8 @@ import json
 import sys
 from pathlib import Path
 
-from wikiart_utils import artgan, labels
+from wikiart_utils import labels
+from wikiart_utils.ingest import artgan
 
 MIN_PAINTINGS = 150
 

@@ -29,26 +29,27 @@ def _fractions(text: str) -> tuple[float, float, float]:
 
 
 def cmd_sample(args: argparse.Namespace) -> None:
-    from . import sample
+    from .ingest import sample
     report = sample.generate_sample(args.out, n=args.n, size=args.size, seed=args.seed, workers=args.workers)
     print(report.summary())
 
 
 def cmd_index(args: argparse.Namespace) -> None:
-    from . import index
+    from . import metadata
+    from .ingest import index
     report = index.index_dataset(args.root, artgan_csv_dir=args.artgan_csv_dir, fractions=args.splits,
                                  seed=args.seed, workers=args.workers)
     print(report.summary())
     for path, reason in report.refused[:20]:
         print(f"  refused {path}: {reason}")
     if len(report.refused) > 20:
-        print(f"  ... {len(report.refused) - 20} more in {Path(args.root) / index.REFUSED}")
+        print(f"  ... {len(report.refused) - 20} more in {Path(args.root) / metadata.REFUSED}")
     for path in report.unmatched[:10]:
         print(f"  no label row for {path}")
 
 
 def cmd_prepare(args: argparse.Namespace) -> None:
-    from . import prepare
+    from .ingest import prepare
     report = prepare.prepare(args.root, args.out, size=args.size, workers=args.workers, quality=args.quality)
     print(report.summary())
     for path, reason in report.refused[:20]:
@@ -56,14 +57,14 @@ def cmd_prepare(args: argparse.Namespace) -> None:
 
 
 def cmd_download(args: argparse.Namespace) -> None:
-    from . import download
+    from .ingest import download
     report = download.download(args.out, dataset=args.dataset, split=args.split, limit=args.limit,
                                size=args.size)
     print(report.summary())
 
 
 def cmd_extract(args: argparse.Namespace) -> None:
-    from . import artgan
+    from .ingest import artgan
     refused: list[tuple[str, str]] = []
     written = artgan.extract_archive(args.zip, args.out, refused=refused)
     print(f"extracted {written} new files into {args.out}; {len(refused)} members refused"

@@ -18,7 +18,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, default_collate
 from torchvision.transforms import v2
 
-from . import images, index, labels, splits
+from . import images, labels, metadata, splits
 from .config import TrainConfig
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -113,7 +113,7 @@ class WikiArtDataset(Dataset):
     def __init__(self, root: str | Path, split: str | None = "train", image_size: int = TrainConfig.image_size,
                  transform=None, train: bool | None = None, limit: int | None = None):
         self.root = Path(root)
-        self.meta = splits.stratified_part(index.read_metadata(self.root, split), limit).reset_index(drop=True)
+        self.meta = splits.stratified_part(metadata.read_metadata(self.root, split), limit).reset_index(drop=True)
         self.image_size = image_size
         train = (split == "train") if train is None else train
         self.transform = transform or (train_transform if train else eval_transform)(image_size)
@@ -212,10 +212,10 @@ def dataset_dir(data_dir: str | Path | None = None) -> Path:
       first use into data/sample -- what the unit tests use;
     * anything else: a dataset directory with metadata.csv (e.g. the real WikiArt, prepared).
     """
-    from . import sample
+    from .ingest import sample
 
     if data_dir is None:
-        if not (REAL_SAMPLE / index.METADATA).is_file():
+        if not (REAL_SAMPLE / metadata.METADATA).is_file():
             raise FileNotFoundError(f"{REAL_SAMPLE} is missing: it ships with the course repository "
                                     f"(git clone it), or pass a dataset directory")
         root, what = REAL_SAMPLE, "the embedded real sample data/real-sample/ (public-domain WikiArt paintings)"
@@ -224,7 +224,7 @@ def dataset_dir(data_dir: str | Path | None = None) -> Path:
         what = "the synthetic sample data/sample/ (labels drawn from WikiArt's frequencies, pixels synthetic)"
     else:
         root, what = Path(data_dir), f"{Path(data_dir).name}/ (a dataset directory)"
-    meta = index.read_metadata(root)
+    meta = metadata.read_metadata(root)
     sizes = f"{meta['width'].median():.0f}x{meta['height'].median():.0f} px median" if "width" in meta else ""
     print(f"Data: {what}: {len(meta):,} images{', ' + sizes if sizes else ''}")
     return root

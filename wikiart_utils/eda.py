@@ -1,6 +1,6 @@
 """Dataset statistics for the EDA notebooks: counts, unknown shares, splits, the accuracy paradox.
 
-All functions take the `metadata.csv` table (index.read_metadata) and return small DataFrames, so a
+All functions take the `metadata.csv` table (metadata.read_metadata) and return small DataFrames, so a
 notebook cell is one call and one display.
 """
 from __future__ import annotations

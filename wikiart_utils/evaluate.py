@@ -19,8 +19,8 @@ import torch.nn.functional as F
 from matplotlib.figure import Figure
 from torch.utils.data import Dataset
 
-from . import checkpoint, data, fsutil, gpu_input, index, labels, metrics, models, plots, provenance, results
-from . import runtime, splits
+from . import checkpoint, data, fsutil, labels, metadata, metrics, models, plots, provenance, results, runtime, splits
+from .speed import gpu_input
 from .config import TrainConfig
 
 OLDER_PROJECT = {  # what we have of an earlier public CNN-LSTM WikiArt project: its test protocol (lists
@@ -94,7 +94,7 @@ def predict_dataset(model: torch.nn.Module, dataset: data.WikiArtDataset, batch_
 
 def train_counts(root: str | Path, unknown_as_class: str | None = None) -> dict[str, np.ndarray]:
     """Training-split class counts per task: the majority baseline is the most frequent *training* class."""
-    meta = index.read_metadata(root, "train")
+    meta = metadata.read_metadata(root, "train")
     targets = np.array([[labels.encode(t, name) for t, name in zip(labels.TASKS, row)]
                         for row in zip(*(meta[t] for t in labels.TASKS))]).reshape(-1, 3)
     targets = labels.fold_unknown_artists(targets, unknown_as_class) if unknown_as_class else targets
@@ -396,7 +396,7 @@ def run_table(runs: dict[str, Path], root: str | Path) -> pd.DataFrame:
     image size, training images of `root` it saw, backbone trained or frozen, ImageNet weights or not),
     epochs actually run, the epoch best.pt holds, and that epoch's validation mean macro-F1 -- the score
     best.pt was kept for, and the one the main model is chosen by. Sorted best first."""
-    train_meta = index.read_metadata(root, "train")
+    train_meta = metadata.read_metadata(root, "train")
     rows = []
     for name, path in runs.items():
         ckpt = _checkpoint_info(Path(path))

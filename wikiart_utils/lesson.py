@@ -16,7 +16,8 @@ import pandas as pd
 import torch
 from matplotlib.figure import Figure
 
-from . import data, engine, evaluate, features, labels, losses, metrics, models, results, train
+from . import data, engine, evaluate, labels, losses, metrics, models, results, train
+from .speed import features
 from . import plots  # noqa: F401  (importing it makes every Figure display as a PNG in a notebook)
 from .config import REGIMES, TrainConfig, split_settings
 

@@ -15,8 +15,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from . import checkpoint, data
-from . import evaluate, images, index, labels, plots, provenance
+from . import checkpoint, data, evaluate, images, labels, metadata, plots, provenance
 
 
 def load_image(path: str | Path, image_size: int) -> torch.Tensor:
@@ -69,7 +68,7 @@ def format_text(result: dict) -> str:
 def sample_painting(root: str | Path, split: str = "test") -> pd.Series:
     """The default painting of the 'your own painting' cell: the first painting of `split` (in metadata
     order) whose three labels are known and whose painter is in the public domain (`provenance`)."""
-    meta = index.read_metadata(root, split)
+    meta = metadata.read_metadata(root, split)
     ok = provenance.showable(meta) & meta[list(labels.TASKS)].ne("").all(axis=1)
     if not ok.any():
         raise ValueError(f"{root}: no {split} painting with three labels by a painter known to be public domain")

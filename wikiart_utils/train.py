@@ -40,7 +40,8 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from . import checkpoint, data, distributed, engine, features, fsutil, gpu_input, labels, losses, models, runtime
+from . import checkpoint, data, engine, fsutil, labels, losses, models, runtime
+from .speed import distributed, features, gpu_input
 from .config import Session, TrainConfig, split_settings
 
 RUN_FILES = ("last.pt", "best.pt", "history.csv", "curves.png")

@@ -2,7 +2,7 @@
 for step the plain loop of r19? 4 batches x 2 epochs on the real subset; printed "max abs weight difference: 0.0"."""
 import sys, torch, shutil
 sys.path.insert(0, "benchmarks")
-from wikiart_utils import train, data, losses, models, splits, index, labels, engine
+from wikiart_utils import data, engine, labels, losses, metadata, models, splits, train
 root, size, bs, seed, LIM, EP = "data/wikiart-subset-112", 96, 32, 0, 4, 2
 
 def param_groups(model, lr, backbone_lr, weight_decay):
@@ -22,7 +22,7 @@ run = train.train(root, "resnet18_gap", "/tmp/eqrun", epochs=EP, image_size=size
 course_sd = torch.load("/tmp/eqrun/last.pt", weights_only=False)["model"]
 
 # r19 path
-meta = index.read_metadata(root)
+meta = metadata.read_metadata(root)
 rows = splits.stratified_part(meta[meta["split"] == "train"], 6000)
 torch.manual_seed(seed)
 net = models.build_model("resnet18_gap", pretrained=False, image_size=size)

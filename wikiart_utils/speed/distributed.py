@@ -158,7 +158,7 @@ class NoEmptyBatches:
         return getattr(self.loader, name)
 
     def __iter__(self):
-        from . import labels
+        from .. import labels
         last = (torch.zeros(1, 3, self.image_size, self.image_size, dtype=torch.uint8),)
         for batch in self.loader:
             if batch is None:

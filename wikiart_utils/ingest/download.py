@@ -13,7 +13,8 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from . import fsutil, images, index, labels, prepare
+from .. import fsutil, images, labels
+from . import index, prepare
 
 HF_DATASET = "huggan/wikiart"
 LABELS_LOG = "hf_labels.csv"

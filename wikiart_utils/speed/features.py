@@ -41,7 +41,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm.auto import tqdm
 
-from . import data, fsutil, labels, runtime
+from .. import data, fsutil, labels, runtime
 
 CACHE_VERSION = 2  # 2: images reach the model as uint8 and are normalised inside it
 FP16_MAX = 65504.0

@@ -31,8 +31,8 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision.io import ImageReadMode
 from torchvision.transforms.v2 import functional as TF
 
-from . import data, images
-from .config import DECODE_CHOICES, TrainConfig
+from .. import data, images
+from ..config import DECODE_CHOICES, TrainConfig
 
 log = logging.getLogger(__name__)
 _FRAME_MARKERS = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})

@@ -1,4 +1,4 @@
-"""Build and read `metadata.csv`, the contract every dataset directory fulfils.
+"""Build `metadata.csv` (read by `metadata.read_metadata`), the contract every dataset directory fulfils.
 
 A dataset directory is ``<root>/<Style>/<artist-slug>_<title>.<ext>`` plus ``<root>/metadata.csv`` with one
 row per usable image: path (relative, '/'), style, genre, artist (names; '' = unknown), painter (every
@@ -17,19 +17,8 @@ from typing import Mapping, Sequence
 import pandas as pd
 from tqdm.auto import tqdm
 
-from . import artgan, fsutil, images, labels, splits
-
-METADATA = "metadata.csv"
-REFUSED = "refused.csv"
-COLUMNS = ["path", "style", "genre", "artist", "painter", "width", "height", "bytes", "sha256", "split"]
-BOOKKEEPING = frozenset({METADATA, REFUSED, "sample.json", "prepare.json", "hf_labels.csv",  # at the root
-                         "README.md", "painters.csv"})
-LABEL_COLUMNS = ["path", "style", "genre", "artist", "painter", "sha256", "split"]
-
-
-class MetadataError(ValueError):
-    """metadata.csv is missing or cannot be trusted; the message says which file and why."""
-
+from .. import fsutil, images, labels, metadata, splits
+from . import artgan
 
 @dataclass
 class IndexReport:
@@ -71,7 +60,7 @@ def scan(root: str | Path) -> tuple[list[str], list[tuple[str, str]]]:
         for name in sorted(filenames):
             full = here / name
             rel = full.relative_to(root).as_posix()
-            if here == root and name in BOOKKEEPING or name.startswith("."):
+            if here == root and name in metadata.BOOKKEEPING or name.startswith("."):
                 continue
             parts = PurePosixPath(rel).parts
             if full.is_symlink() and not fsutil.inside(root, full):
@@ -128,7 +117,7 @@ def index_dataset(root: str | Path, artgan_csv_dir: str | Path | None = None,
     """
     root = Path(root)
     if not root.is_dir():
-        raise MetadataError(f"dataset root {root} is not a directory")
+        raise metadata.MetadataError(f"dataset root {root} is not a directory")
     if artgan_csv_dir is not None:
         table = artgan.read_artgan_labels(artgan_csv_dir)
         genre_of = dict(zip(table["path"], table["genre"]))
@@ -143,50 +132,12 @@ def index_dataset(root: str | Path, artgan_csv_dir: str | Path | None = None,
         "painter": labels.artist_from_filename(rel), "width": facts[rel][0], "height": facts[rel][1],
         "bytes": facts[rel][2], "sha256": facts[rel][3],
     } for rel in paths if rel in facts]
-    meta = pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in ("artist", "split")])
+    meta = pd.DataFrame(rows, columns=[c for c in metadata.COLUMNS if c not in ("artist", "split")])
     meta.loc[~meta["genre"].isin(labels.vocab("genre")), "genre"] = ""
     known = set(labels.vocab("artist"))
     meta["artist"] = [p if p in known else "" for p in meta["painter"]]
     meta["split"] = splits.assign_splits(meta, fractions, seed)
-    write_metadata(root, meta[COLUMNS])
-    fsutil.atomic_write_text(root / REFUSED, pd.DataFrame(refused, columns=["path", "reason"]).to_csv(index=False))
+    metadata.write_metadata(root, meta[metadata.COLUMNS])
+    fsutil.atomic_write_text(root / metadata.REFUSED, pd.DataFrame(refused, columns=["path", "reason"]).to_csv(index=False))
     return IndexReport(root, len(meta), refused, unmatched, n_artist=int((meta["artist"] != "").sum()),
                        n_genre=int((meta["genre"] != "").sum()))
-
-
-def write_metadata(root: str | Path, meta: pd.DataFrame) -> None:
-    fsutil.atomic_write_text(Path(root) / METADATA, meta.to_csv(index=False))
-
-
-def read_metadata(root: str | Path, split: str | None = None) -> pd.DataFrame:
-    """metadata.csv of a dataset directory (optionally one split), validated.
-
-    Labels outside the vocabularies become '' (unknown); a path that escapes the root is an error.
-    """
-    root = Path(root)
-    file = root / METADATA
-    if not file.is_file():
-        raise MetadataError(f"{file} not found: run `python -m wikiart_utils index --root {root}` "
-                            f"(or `sample --out {root}`) first")
-    try:
-        meta = pd.read_csv(file, dtype={c: str for c in LABEL_COLUMNS}, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise MetadataError(f"{file}: cannot parse ({str(exc).splitlines()[0]})") from None
-    missing = [c for c in ("path", "style", "genre", "artist", "split") if c not in meta]
-    if missing:
-        raise MetadataError(f"{file}: missing column(s) {', '.join(missing)}")
-    for lineno, rel in enumerate(meta["path"], 2):
-        pure = PurePosixPath(rel)
-        if not rel or pure.is_absolute() or ".." in pure.parts or "\\" in rel:
-            raise MetadataError(f"{file}:{lineno}: path {rel!r} escapes the dataset root")
-    bad_split = ~meta["split"].isin(splits.SPLITS)
-    if bad_split.any():
-        lineno = int(bad_split.to_numpy().argmax()) + 2
-        raise MetadataError(f"{file}:{lineno}: split {meta['split'][bad_split].iloc[0]!r} is not train/val/test")
-    for task in labels.TASKS:
-        meta.loc[~meta[task].isin(labels.vocab(task)), task] = ""
-    if split is not None:
-        if split not in splits.SPLITS:
-            raise MetadataError(f"unknown split {split!r}: choose train, val or test")
-        meta = meta[meta["split"] == split].reset_index(drop=True)
-    return meta

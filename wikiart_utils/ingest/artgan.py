@@ -18,7 +18,7 @@ from typing import Mapping
 import pandas as pd
 from tqdm.auto import tqdm
 
-from . import fsutil, labels
+from .. import fsutil, labels
 
 log = logging.getLogger(__name__)
 _INDEX = re.compile(r"-?[0-9]+")

@@ -16,7 +16,7 @@ import pandas as pd
 from PIL import Image
 from tqdm.auto import tqdm
 
-from . import fsutil, images, index
+from .. import fsutil, images, metadata
 
 
 @dataclass
@@ -71,7 +71,7 @@ def prepare(root: str | Path, out: str | Path, size: int = 256, workers: int | N
     root, out = Path(root), Path(out)
     if root.resolve() == out.resolve():
         raise ValueError("prepare needs a new output directory (--out must differ from --root)")
-    meta = index.read_metadata(root)
+    meta = metadata.read_metadata(root)
     out.mkdir(parents=True, exist_ok=True)
     fsutil.remove_stale_parts(out)
     workers = workers if workers is not None else (os.cpu_count() or 1)
@@ -96,8 +96,8 @@ def prepare(root: str | Path, out: str | Path, size: int = 256, workers: int | N
                        index=kept.index)
     kept[["width", "height", "bytes", "sha256"]] = new
     kept["path"] = kept["path"].map(prepared_path)
-    index.write_metadata(out, kept[index.COLUMNS])
-    fsutil.atomic_write_text(out / index.REFUSED,
+    metadata.write_metadata(out, kept[metadata.COLUMNS])
+    fsutil.atomic_write_text(out / metadata.REFUSED,
                              pd.DataFrame(report.refused, columns=["path", "reason"]).to_csv(index=False))
     fsutil.atomic_write_text(out / "prepare.json", json.dumps(
         {"source": str(root.resolve()), "size": size, "quality": quality, "images": len(kept)}, indent=1))

@@ -25,7 +25,8 @@ import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
 
-from . import fsutil, index, labels
+from .. import fsutil, labels, metadata
+from . import index
 
 SAMPLE_VERSION = 1
 DUPLICATE_RATE = 1349 / 81446
@@ -34,7 +35,7 @@ N_OTHER_PAINTERS = 991
 
 def default_sample_dir() -> Path:
     """`data/sample` in the project checkout (or in the working directory for an installed package)."""
-    project = Path(__file__).resolve().parents[1]
+    project = Path(__file__).resolve().parents[2]
     base = project if (project / "pyproject.toml").is_file() else Path.cwd()
     return base / "data" / "sample"
 
@@ -178,7 +179,7 @@ def ensure_sample(out: str | Path | None = None, n: int = 2000, size: int = 96, 
     out = Path(out) if out is not None else default_sample_dir()
     stamp = out / "sample.json"
     wanted = {"version": SAMPLE_VERSION, "n": n, "size": size, "seed": seed}
-    if not (stamp.is_file() and json.loads(stamp.read_text()) == wanted and (out / index.METADATA).is_file()):
+    if not (stamp.is_file() and json.loads(stamp.read_text()) == wanted and (out / metadata.METADATA).is_file()):
         if out.exists() and any(out.iterdir()) and not stamp.is_file():
             raise FileExistsError(f"{out} exists and is not a sample directory; choose another --out")
         if stamp.is_file():  # other arguments: start clean rather than mixing two samples
