@@ -409,6 +409,7 @@ def test_resume_keeps_the_saved_settings_and_names_what_is_given(sample_dir, tmp
     said = capsys.readouterr().out
     [line] = [line for line in said.splitlines() if line.startswith("resuming with")]
     assert "epochs 2 -> 3" in line and "label_smoothing 0.0 -> 0.1" in line and "lr" not in line.split("(")[0]
+    assert "data" not in line  # the same directory
     saved = checkpoint.load(again.last_path)[1]["train_args"]
     assert (saved["lr"], saved["epochs"], saved["label_smoothing"], saved["image_size"]) == (0.0, 3, 0.1, 64)
     assert [row["epoch"] for row in again.history] == [1, 2, 3]

@@ -192,13 +192,16 @@ def epoch_line(row: dict, epochs: int, improved: bool) -> str:
 # ----------------------------------------------------------------------------------------------------
 # Setting a run up
 
-def settle_config(given: dict, saved: dict | None, say) -> TrainConfig:
+def settle_config(given: dict, saved: dict | None, say, data_dir: str | Path = "") -> TrainConfig:
     """The run's configuration, regime values filled in: the `given` settings over the declared defaults,
-    or -- resuming -- over the saved run's `train_args`, each given setting that differs named in one line."""
+    or -- resuming -- over the saved run's `train_args`, each given setting that differs (and another data
+    directory) named in one line."""
     if saved is None:
         return check_config(TrainConfig(**given).resolved())
     base = TrainConfig.from_saved(saved)
     changed = {k: (getattr(base, k), v) for k, v in given.items() if getattr(base, k) != v}
+    if Path(saved.get("data", data_dir)).resolve() != Path(data_dir).resolve():
+        changed["data"] = (saved["data"], str(data_dir))
     for key in ("schedule", "optimizer"):
         if key in changed:
             raise ValueError(f"--resume continues a run with --{key} {changed[key][0]}: a new {key} needs a new run "
@@ -389,7 +392,7 @@ def train(data_dir: str | Path, variant: str | None = None, out: str | Path = "c
     say = tqdm.write if main else (lambda *_, **__: None)
     open_run_dir(out, session.resume, session.overwrite, main)
     resumed = read_last(out, session.resume, say)
-    config = settle_config(given, resumed[1]["train_args"] if resumed else None, say)
+    config = settle_config(given, resumed[1]["train_args"] if resumed else None, say, data_dir)
     if config.cached_features and ddp is not None:
         raise ValueError("--cached-features trains in one process: run it without torchrun")
     progress = session.progress and main and not os.environ.get("TQDM_DISABLE")
