@@ -415,11 +415,14 @@ def test_resume_keeps_the_saved_settings_and_names_what_is_given(sample_dir, tmp
     assert [row["epoch"] for row in again.history] == [1, 2, 3]
 
 
-def test_resume_refuses_another_schedule(sample_dir, tmp_path):
+def test_resume_refuses_another_schedule_or_model_shape(sample_dir, tmp_path):
     out = tmp_path / "run"
-    train.train(sample_dir, "resnet18_gap", out, epochs=2, stop_after=1, **TINY)
+    train.train(sample_dir, "resnet18_lstm_patch", out, epochs=2, stop_after=1, model_options={"hidden_size": 32},
+                **TINY)
     with pytest.raises(ValueError, match="--schedule warmup_cosine"):
         train.train(sample_dir, out=out, resume=True, schedule="onecycle", **TINY)
+    with pytest.raises(checkpoint.CheckpointError, match="cannot change on resume"):
+        train.train(sample_dir, out=out, resume=True, model_options={"hidden_size": 64}, **TINY)
 
 
 def test_train_args_of_the_earlier_format_still_read():

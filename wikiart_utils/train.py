@@ -192,7 +192,7 @@ def epoch_line(row: dict, epochs: int, improved: bool) -> str:
 # ----------------------------------------------------------------------------------------------------
 # Setting a run up
 
-def settle_config(given: dict, saved: dict | None, say, data_dir: str | Path = "") -> TrainConfig:
+def settle_config(given: dict, saved: dict | None, data_dir: str | Path, say) -> TrainConfig:
     """The run's configuration, regime values filled in: the `given` settings over the declared defaults,
     or -- resuming -- over the saved run's `train_args`, each given setting that differs (and another data
     directory) named in one line."""
@@ -208,9 +208,9 @@ def settle_config(given: dict, saved: dict | None, say, data_dir: str | Path = "
                              f"(--overwrite, or another --out)")
     if changed:
         words = "; ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in changed.items())
-        note = "" if set(changed) <= {"epochs"} else " (not the saved run's settings: the result will differ " \
-                                                      "from an uninterrupted run)"
-        say(f"resuming with {words}{note}")
+        longer = set(changed) <= {"epochs"}  # training a run longer is what --epochs N --resume is for
+        say(f"resuming with {words}" + ("" if longer else " (not the saved run's settings: the result will "
+                                                          "differ from an uninterrupted run)"))
     return check_config(base.replace(**given).resolved())
 
 
@@ -263,6 +263,9 @@ def build_model(config: TrainConfig, resumed: tuple | None, path: Path) -> model
         raise checkpoint.CheckpointError(
             f"{path}: --resume of a {saved['variant']} run at {saved['image_size']} px, "
             f"but asked for {config.variant} at {config.image_size} px")
+    if {**models.DEFAULT_OPTIONS, **config.model_options} != saved["options"]:
+        raise checkpoint.CheckpointError(f"{path}: --resume of a model with options {saved['options']}, but asked "
+                                         f"for {config.model_options}: the model's shape cannot change on resume")
     return resumed[0]
 
 
@@ -392,7 +395,7 @@ def train(data_dir: str | Path, variant: str | None = None, out: str | Path = "c
     say = tqdm.write if main else (lambda *_, **__: None)
     open_run_dir(out, session.resume, session.overwrite, main)
     resumed = read_last(out, session.resume, say)
-    config = settle_config(given, resumed[1]["train_args"] if resumed else None, say, data_dir)
+    config = settle_config(given, resumed[1]["train_args"] if resumed else None, data_dir, say)
     if config.cached_features and ddp is not None:
         raise ValueError("--cached-features trains in one process: run it without torchrun")
     progress = session.progress and main and not os.environ.get("TQDM_DISABLE")
