@@ -8,6 +8,8 @@ import inspect
 from dataclasses import MISSING, fields
 from pathlib import Path
 
+import pytest
+
 from wikiart_utils import config, train
 from wikiart_utils.config import REGIMES, Session, TrainConfig
 
@@ -71,6 +73,11 @@ def test_the_scanner_finds_a_repeated_default():
 def test_train_has_no_default_of_its_own_for_a_setting():
     settings = {f.name for cls in (TrainConfig, Session) for f in fields(cls)}
     assert not settings & set(inspect.signature(train.train).parameters) - {"variant"}
+
+
+def test_a_choice_outside_its_list_is_refused():
+    with pytest.raises(ValueError, match="schedule must be one of warmup_cosine, onecycle"):
+        TrainConfig(schedule="cosine")
 
 
 def test_resolved_fills_only_what_the_regime_decides():

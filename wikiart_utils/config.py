@@ -97,6 +97,12 @@ class TrainConfig:
                           "cpu (DataLoader workers); auto = gpu on CUDA with at most 4 workers, else cpu",
                           choices=DECODE_CHOICES)
 
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            choices = f.metadata.get("choices")
+            if choices and getattr(self, f.name) not in choices:
+                raise ValueError(f"{f.name} must be one of {', '.join(choices)}, got {getattr(self, f.name)!r}")
+
     @property
     def freeze_epochs(self) -> int:
         """Epochs with a frozen backbone: all of them for freeze_backbone=True."""
