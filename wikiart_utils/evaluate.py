@@ -382,8 +382,7 @@ def _checkpoint_info(path: Path) -> dict:
     return checkpoint.validate(ckpt, path)
 
 
-def _backbone(args: dict) -> str:
-    config = TrainConfig.from_saved(args)
+def _backbone(config: TrainConfig) -> str:
     frozen = config.freeze_epochs
     origin = "ImageNet" if config.pretrained else "random"
     if frozen >= config.epochs:
@@ -400,14 +399,14 @@ def run_table(runs: dict[str, Path], root: str | Path) -> pd.DataFrame:
     rows = []
     for name, path in runs.items():
         ckpt = _checkpoint_info(Path(path))
-        args, best = ckpt["train_args"], ckpt["best"]
+        config, best = TrainConfig.from_saved(ckpt["train_args"]), ckpt["best"]
         history = Path(path).with_name("history.csv")
-        rows.append({"run": name, "variant": args["variant"], "data": Path(args["data"]).name,
-                     "epochs": int(args["epochs"]),
+        rows.append({"run": name, "variant": config.variant, "data": Path(ckpt["train_args"]["data"]).name,
+                     "epochs": int(config.epochs),
                      "epochs_run": len(pd.read_csv(history)) if history.is_file() else int(ckpt["epoch"]),
-                     "image_size": int(args["image_size"]),
-                     "train_images": len(splits.stratified_part(train_meta, args.get("train_limit"))),
-                     "backbone": _backbone(args), "pretrained": bool(args.get("pretrained")),
+                     "image_size": int(config.image_size),
+                     "train_images": len(splits.stratified_part(train_meta, config.train_limit)),
+                     "backbone": _backbone(config), "pretrained": bool(config.pretrained),
                      "best_epoch": int(best["epoch"]), "val_mean_f1": float(best["score"])})
     table = pd.DataFrame(rows).set_index("run")
     return table.sort_values("val_mean_f1", ascending=False, kind="stable")
