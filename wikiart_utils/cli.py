@@ -54,7 +54,8 @@ def cmd_index(args: argparse.Namespace) -> None:
 
 def cmd_prepare(args: argparse.Namespace) -> None:
     from . import prepare
-    report = prepare.prepare(args.root, args.out, size=args.size, workers=args.workers, quality=args.quality)
+    report = prepare.prepare(args.root, args.out, size=args.size, workers=args.workers, quality=args.quality,
+                             limit=args.limit)
     print(report.summary())
     for path, reason in report.refused[:20]:
         print(f"  refused {path}: {reason}")
@@ -202,6 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=256, help="short side in pixels")
     p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     p.add_argument("--quality", type=int, default=90, help="JPEG quality")
+    p.add_argument("--limit", type=int, default=None, metavar="N",
+                   help="keep at most N paintings of each split (style-stratified): a small real dataset")
 
     p = add("download", cmd_download, "stream huggan/wikiart from the Hugging Face hub into a dataset directory")
     p.add_argument("--out", type=Path, required=True, help="dataset directory to fill")
