@@ -214,15 +214,18 @@ for name, keep in (("class token only", 1), ("all tokens", None)):
 
 # %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 # Solution to exercise 3
-tokens, _ = lesson.run_tokens(result, root, "val").batch(range(64))
+val_tokens = lesson.run_tokens(result, root, "val")
+n = min(64, len(val_tokens))
+tokens, _ = val_tokens.batch(range(n))
 unit = F.normalize(tokens.float(), dim=-1)
-patches = unit[:, :-1]                                            # (64, T - 1, 768)
+patches = unit[:, :-1]                                            # (n, T - 1, 768)
 within = patches @ patches.transpose(1, 2)                        # per painting: patch x patch
 off = ~torch.eye(patches.shape[1], dtype=torch.bool)
-cls = unit[:, -1]                                                  # (64, 768)
+cls = unit[:, -1]                                                  # (n, 768)
 across = cls @ cls.T
+print(f"{n} validation paintings")
 print(f"patch tokens, same painting:      mean cosine {within[:, off].mean():.2f}")
-print(f"class tokens, different paintings: mean cosine {across[~torch.eye(64, dtype=torch.bool)].mean():.2f}")
+print(f"class tokens, different paintings: mean cosine {across[~torch.eye(n, dtype=torch.bool)].mean():.2f}")
 # Both means are well above 0: a random encoder mixes every patch with every other, so the tokens of one
 # painting, and even the class tokens of different paintings, share much of their direction. What tells
 # paintings apart is in the differences; the LayerNorm before the LSTM (models.SequenceReader) helps it see them.

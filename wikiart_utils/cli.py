@@ -26,6 +26,16 @@ def _task_weights(text: str) -> dict[str, float]:
         raise argparse.ArgumentTypeError("give task=weight pairs, e.g. artist=0.5,genre=1,style=1") from None
 
 
+def _caps(text: str) -> dict:
+    """'epochs=2,train_limit=64' -> {"epochs": 2, "train_limit": 64}: values read as Python literals."""
+    import ast
+    try:
+        pairs = (item.split("=", 1) for item in text.split(","))
+        return {key.strip(): ast.literal_eval(value.strip()) for key, value in pairs}
+    except (ValueError, SyntaxError):
+        raise argparse.ArgumentTypeError("give setting=value pairs, e.g. epochs=2,train_limit=64") from None
+
+
 def _fractions(text: str) -> tuple[float, float, float]:
     parts = [float(x) for x in text.split(",")]
     if len(parts) != 3:
@@ -109,7 +119,7 @@ def cmd_predict(args: argparse.Namespace) -> None:
 
 def cmd_reproduce(args: argparse.Namespace) -> None:
     from . import reproduce
-    reproduce.reproduce(args.data, args.profile, args.only, args.output_dir)
+    reproduce.reproduce(args.data, args.profile, args.only, args.output_dir, caps=args.caps)
 
 
 def add_train_arguments(p: argparse.ArgumentParser) -> None:
@@ -243,6 +253,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="sample: CPU minutes; full: the GPU settings given in each notebook")
     p.add_argument("--only", nargs="*", default=None, help="notebook number prefixes, e.g. 01 02")
     p.add_argument("--output-dir", default=None, help="where executed notebooks go (default: in place for sample)")
+    p.add_argument("--caps", type=_caps, default=None, metavar="SETTING=VALUE,...",
+                   help="training settings put over the profile's in every notebook, for a quick check "
+                        "(e.g. epochs=2); the executed notebooks then go to runs/<profile>/")
     return parser
 
 

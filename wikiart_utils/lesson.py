@@ -167,7 +167,7 @@ def run_tokens(result: train.TrainResult, root: str | Path, split: str) -> featu
     if (path / "meta.json").is_file():
         return features.CachedFeatureDataset(path)
     model, ckpt = checkpoint.load(result.best_path)
-    dataset = data.WikiArtDataset(root, split, ckpt["model_config"]["image_size"])
+    dataset = data.WikiArtDataset(root, split, ckpt["model_config"]["image_size"], train=False)
     return features.cached_split(model, dataset, path, runtime.pick_device(), progress=False)
 
 
