@@ -42,7 +42,7 @@ def full_run(tmp_path_factory):
     hub = base / "torch" / "hub"
     standin.write(hub)
     small = base / "small"
-    prepare.prepare(data.dataset_dir(None), small, size=128, workers=1, limit=48)
+    prepare.prepare(data.dataset_dir(None), small, size=128, workers=1, limit=8)
     committed = {**digest(ROOT / "notebooks"), **digest(ROOT / "figures")}
     with pytest.MonkeyPatch.context() as env:
         env.setenv("TORCH_HOME", str(base / "torch"))
