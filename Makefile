@@ -4,6 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PROFILE ?= sample
 DATA ?=
+CAPS ?=
 BENCH_OUT ?= benchmarks/out
 export TQDM_DISABLE ?= 1
 
@@ -26,11 +27,12 @@ $(VENV)/.installed-dev: pyproject.toml | $(PY)
 setup: $(VENV)/.installed
 setup-dev: $(VENV)/.installed-dev
 
-# Main job: every notebook in order on the embedded sample (or DATA=dir PROFILE=full), regenerating figures/
+# Main job: every notebook in order on the embedded sample, regenerating figures/ (or DATA=dir PROFILE=full
+# [CAPS=epochs=2], into runs/full/)
 # (synced first, so an edited notebooks/NN_name.py is what runs)
 reproduce: setup
 	$(PY) -m jupytext --sync --quiet notebooks/*.ipynb
-	$(PY) -m wikiart_utils reproduce --profile $(PROFILE) $(if $(DATA),--data $(DATA))
+	$(PY) -m wikiart_utils reproduce --profile $(PROFILE) $(if $(DATA),--data $(DATA)) $(if $(CAPS),--caps $(CAPS))
 
 # Unit tests (including the notebook/.py pair check), then the committed notebooks re-executed and compared by nbval
 test: setup-dev

@@ -52,9 +52,11 @@ PROFILE = "sample"     # "sample": CPU minutes on the sample | "full": recommend
 VARIANT = "resnet18_lstm_patch"
 SETTINGS = {
     "sample": dict(image_size=64, epochs=6, batch_size=32, pretrained=False, freeze_backbone=0, workers=0),
-    # full: ImageNet weights, 224 px, AMP (bf16/fp16, automatic on CUDA), backbone frozen for the first epoch
-    "full": dict(image_size=224, epochs=15, batch_size=128, pretrained=True, freeze_backbone=1, workers=8),
+    # full: ImageNet weights, 224 px, AMP (bf16/fp16, automatic on CUDA), backbone frozen for the first epoch;
+    # "auto": workers from the machine's cores, the largest batch that fits its GPU (printed below)
+    "full": dict(image_size=224, epochs=15, batch_size="auto", pretrained=True, freeze_backbone=1, workers="auto"),
 }
+CAPS = {}              # settings put over the profile's for a quick check of its code paths, e.g. {"epochs": 2}
 CHECKPOINTS = "../checkpoints"
 FIGURES = "../figures"
 
@@ -68,7 +70,7 @@ from wikiart_utils import data, engine, labels, lesson, losses, models
 
 torch.manual_seed(0)
 Path(FIGURES).mkdir(exist_ok=True)
-settings = SETTINGS[PROFILE]
+settings = lesson.profile_settings(VARIANT, SETTINGS[PROFILE], CAPS)
 root = data.dataset_dir(DATA_DIR)
 print(f"{VARIANT} on {PROFILE} settings:", settings)
 
@@ -225,9 +227,9 @@ print("labelled validation paintings per task:", lesson.labelled_counts(val_tabl
 # ```bash
 # python -m wikiart_utils train --data data/real-sample --variant resnet18_lstm_patch --out checkpoints/resnet18_lstm_patch \
 #     --epochs 6 --image-size 64 --batch-size 32 --no-pretrained --workers 0
-# # real WikiArt on a GPU (the "full" profile):
+# # real WikiArt on a GPU (the "full" profile as "auto" picks it on Colab: 2 cores, a 16 GB T4):
 # python -m wikiart_utils train --data data/wikiart-256 --variant resnet18_lstm_patch --out checkpoints/patch-full \
-#     --epochs 15 --image-size 224 --batch-size 128 --freeze-backbone 1 --workers 8
+#     --epochs 15 --image-size 224 --batch-size 128 --freeze-backbone 1 --workers 2
 # ```
 #
 # ## Take-aways
@@ -273,7 +275,8 @@ for s in (64, 96, 128, 224):
 import math
 equal = losses.build_criterion(data.WikiArtDataset(root, "train", size).targets)  # weight 1 for each task
 equal_total, equal_tasks = equal(logits, targets)
-print(f"equal weights: total {equal_total:.3f} | half weights for artist and genre: {course_loss:.3f}")
+run_weights = ", ".join(f"{t} {w:g}" for t, w in weights.items())
+print(f"equal weights: total {equal_total:.3f} | this run's weights ({run_weights}): {course_loss:.3f}")
 for task, n in labels.num_classes().items():
     print(f"  {task:<6} loss {equal_tasks[task]:.3f}  (a uniform guess over {n} classes: log {n} = {math.log(n):.3f})")
 # The artist loss is the largest (128 classes, most of them rare): with equal weights its gradient weighs

@@ -55,12 +55,14 @@ ABLATION = "resnet18_gap"
 SETTINGS = {
     # sample: the budget of notebook 03's patch run -- the GAP ablation trains on exactly this
     "sample": dict(image_size=64, epochs=6, batch_size=32, pretrained=False, freeze_backbone=0, workers=0),
-    # full: ImageNet weights, 224 px, AMP (bf16/fp16, automatic on CUDA), backbone frozen for the first epoch
-    "full": dict(image_size=224, epochs=15, batch_size=128, pretrained=True, freeze_backbone=1, workers=8),
+    # full: ImageNet weights, 224 px, AMP (bf16/fp16, automatic on CUDA), backbone frozen for the first epoch;
+    # "auto": workers from the machine's cores, the largest batch that fits its GPU (printed below)
+    "full": dict(image_size=224, epochs=15, batch_size="auto", pretrained=True, freeze_backbone=1, workers="auto"),
 }
 # flatten's LSTM takes 512 steps per painting, about twice GAP's time per step on a CPU: on the sample its budget
 # is cut (fewer paintings and epochs, printed below); on a GPU it trains like the others
 FLATTEN_CUT = {"sample": dict(epochs=2, train_limit=800), "full": {}}
+CAPS = {}              # settings put over the profile's for a quick check of its code paths, e.g. {"epochs": 2}
 CHECKPOINTS = "../checkpoints"
 FIGURES = "../figures"
 
@@ -74,8 +76,8 @@ from wikiart_utils import checkpoint, data, engine, lesson, models, results
 
 torch.manual_seed(0)
 Path(FIGURES).mkdir(exist_ok=True)
-settings = SETTINGS[PROFILE]
-flatten_settings = {**settings, **FLATTEN_CUT[PROFILE]}
+settings = lesson.profile_settings(ABLATION, SETTINGS[PROFILE], CAPS)
+flatten_settings = lesson.profile_settings(VARIANT, {**SETTINGS[PROFILE], **FLATTEN_CUT[PROFILE]}, CAPS)
 root = data.dataset_dir(DATA_DIR)
 print(f"{VARIANT} on {PROFILE} settings:", flatten_settings)
 print(f"{ABLATION} on {PROFILE} settings:", settings)

@@ -50,9 +50,11 @@ PROFILE = "sample"     # "sample": CPU minutes on the sample | "full": recommend
 VARIANT = "vgg16_lstm"
 SETTINGS = {
     "sample": dict(image_size=64, epochs=15, batch_size=32, pretrained=False, freeze_backbone=True, cached_features=True, workers=0),
-    # full: ImageNet weights, 224 px, AMP (bf16/fp16, automatic on CUDA), backbone frozen for the first epoch
-    "full": dict(image_size=224, epochs=10, batch_size=64, pretrained=True, freeze_backbone=1, workers=8),
+    # full: ImageNet weights, 224 px, AMP (bf16/fp16, automatic on CUDA), backbone frozen for the first epoch;
+    # "auto": workers from the machine's cores, the largest batch that fits its GPU (printed below)
+    "full": dict(image_size=224, epochs=10, batch_size="auto", pretrained=True, freeze_backbone=1, workers="auto"),
 }
+CAPS = {}              # settings put over the profile's for a quick check of its code paths, e.g. {"epochs": 2}
 CHECKPOINTS = "../checkpoints"
 FIGURES = "../figures"
 
@@ -66,7 +68,7 @@ from wikiart_utils.speed import features
 
 torch.manual_seed(0)
 Path(FIGURES).mkdir(exist_ok=True)
-settings = SETTINGS[PROFILE]
+settings = lesson.profile_settings(VARIANT, SETTINGS[PROFILE], CAPS)
 root = data.dataset_dir(DATA_DIR)
 print(f"{VARIANT} on {PROFILE} settings:", settings)
 
@@ -160,18 +162,18 @@ lesson.real_table(["resnet18_gap", "resnet18_lstm_patch", VARIANT])
 # training split of the sample take at 224 px?
 #
 # <details><summary>Hint</summary>A cache stores N × T × D float16 values (2 bytes each) in
-# <code>tokens.npy</code>; <code>features.CachedFeatureDataset(result.out / "features" / "train")</code> gives N
+# <code>tokens.npy</code>; <code>lesson.run_tokens(result, root, "train")</code> (the run's cache) gives N
 # and (T, D).</details>
 
 # %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 # Solution to exercise 1
 for split in ("train", "val"):
-    cache = features.CachedFeatureDataset(result.out / "features" / split)
+    cache = lesson.run_tokens(result, root, split)
     (t, d), n = cache.token_shape, len(cache)
     on_disk = (cache.path / "tokens.npy").stat().st_size
     print(f"{split}: {n} paintings x {t} tokens x {d} values x 2 bytes = {n * t * d * 2 / 1e6:.2f} MB "
           f"(tokens.npy: {on_disk / 1e6:.2f} MB)")
-n_train = len(features.CachedFeatureDataset(result.out / "features" / "train"))
+n_train = len(lesson.run_tokens(result, root, "train"))
 print(f"at 224 px (49 tokens): {n_train * 49 * 512 * 2 / 1e6:.1f} MB for the same {n_train} paintings")
 
 # %% [markdown]
@@ -180,7 +182,7 @@ print(f"at 224 px (49 tokens): {n_train * 49 * 512 * 2 / 1e6:.1f} MB for the sam
 # epoch?
 #
 # <details><summary>Hint</summary>Write a module taking tokens (B, T, D) to <code>{task: logits}</code> and give
-# it to <code>lesson.fit_on_cache(module, result.out, epochs=1)</code>; the LSTM run's epochs are in
+# it to <code>lesson.fit_on_cache(module, result, root, epochs=1)</code>; the LSTM run's epochs are in
 # <code>result.history</code>.</details>
 
 # %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
@@ -196,7 +198,7 @@ class LinearProbe(torch.nn.Module):
         pooled = F.layer_norm(tokens.float().mean(dim=1), tokens.shape[-1:])
         return {task: head(pooled) for task, head in self.heads.items()}
 
-probe = lesson.fit_on_cache(LinearProbe(512), result.out, epochs=1)
+probe = lesson.fit_on_cache(LinearProbe(512), result, root, epochs=1)
 first = result.history[0]
 for task in labels.TASKS:
     print(f"{task:<6} macro-F1: linear heads {probe[f'val_{task}_f1']:.3f} | LSTM run, epoch 1 {first[f'val_{task}_f1']:.3f}")
@@ -219,7 +221,7 @@ for task in labels.TASKS:
 for readout in ("last", "mean", "attention"):
     torch.manual_seed(0)
     head = features.HeadOnly(models.build_model(VARIANT, image_size=settings["image_size"], readout=readout))
-    scores = lesson.fit_on_cache(head, result.out, epochs=3)
+    scores = lesson.fit_on_cache(head, result, root, epochs=3)
     print(f"{readout:<9} val mean macro-F1 {scores['val_mean_f1']:.3f}, style accuracy {scores['val_style_acc']:.3f}")
 # At 64 px the LSTM reads only 4 tokens, so the readouts have little room to differ. A trustworthy answer
 # needs full runs on several seeds, scored on the same test paintings with paired intervals (notebook 04).

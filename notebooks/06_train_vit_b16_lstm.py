@@ -52,9 +52,11 @@ PROFILE = "sample"     # "sample": CPU minutes on the sample | "full": recommend
 VARIANT = "vit_b16_lstm"
 SETTINGS = {
     "sample": dict(image_size=64, epochs=15, batch_size=32, pretrained=False, freeze_backbone=True, cached_features=True, workers=0),
-    # full: ImageNet weights, 224 px, AMP (bf16/fp16, automatic on CUDA), backbone frozen for the first epoch
-    "full": dict(image_size=224, epochs=10, batch_size=64, pretrained=True, freeze_backbone=1, workers=8),
+    # full: ImageNet weights, 224 px, AMP (bf16/fp16, automatic on CUDA), backbone frozen for the first epoch;
+    # "auto": workers from the machine's cores, the largest batch that fits its GPU (printed below)
+    "full": dict(image_size=224, epochs=10, batch_size="auto", pretrained=True, freeze_backbone=1, workers="auto"),
 }
+CAPS = {}              # settings put over the profile's for a quick check of its code paths, e.g. {"epochs": 2}
 CHECKPOINTS = "../checkpoints"
 FIGURES = "../figures"
 
@@ -64,11 +66,10 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from wikiart_utils import data, lesson, results
-from wikiart_utils.speed import features
 
 torch.manual_seed(0)
 Path(FIGURES).mkdir(exist_ok=True)
-settings = SETTINGS[PROFILE]
+settings = lesson.profile_settings(VARIANT, SETTINGS[PROFILE], CAPS)
 root = data.dataset_dir(DATA_DIR)
 print(f"{VARIANT} on {PROFILE} settings:", settings)
 
@@ -196,7 +197,7 @@ class LastTokens(torch.nn.Module):
 
 for name, keep in (("class token only", 1), ("all tokens", None)):
     torch.manual_seed(0)
-    scores = lesson.fit_on_cache(LastTokens(keep), result.out, epochs=3)
+    scores = lesson.fit_on_cache(LastTokens(keep), result, root, epochs=3)
     print(f"{name:<17} val mean macro-F1 {scores['val_mean_f1']:.3f}, style accuracy {scores['val_style_acc']:.3f}")
 # In a random ViT the class token is a random mixture of the patches; whether the LSTM's walk over the
 # patches adds to it is what this compares (one seed and three epochs: a first look). At 64 px there are
@@ -208,20 +209,23 @@ for name, keep in (("class token only", 1), ("all tokens", None)):
 # similarity between patch tokens **of the same painting**, and between the class tokens **of different
 # paintings**, in the cached validation tokens. What does it suggest about what a random ViT passes on?
 #
-# <details><summary>Hint</summary><code>features.CachedFeatureDataset(result.out / "features" / "val").batch(range(64))</code>
+# <details><summary>Hint</summary><code>lesson.run_tokens(result, root, "val").batch(range(64))</code>
 # gives 64 paintings' tokens; <code>F.normalize</code> then a matrix product gives all cosine similarities.</details>
 
 # %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 # Solution to exercise 3
-tokens, _ = features.CachedFeatureDataset(result.out / "features" / "val").batch(range(64))
+val_tokens = lesson.run_tokens(result, root, "val")
+n = min(64, len(val_tokens))
+tokens, _ = val_tokens.batch(range(n))
 unit = F.normalize(tokens.float(), dim=-1)
-patches = unit[:, :-1]                                            # (64, T - 1, 768)
+patches = unit[:, :-1]                                            # (n, T - 1, 768)
 within = patches @ patches.transpose(1, 2)                        # per painting: patch x patch
 off = ~torch.eye(patches.shape[1], dtype=torch.bool)
-cls = unit[:, -1]                                                  # (64, 768)
+cls = unit[:, -1]                                                  # (n, 768)
 across = cls @ cls.T
+print(f"{n} validation paintings")
 print(f"patch tokens, same painting:      mean cosine {within[:, off].mean():.2f}")
-print(f"class tokens, different paintings: mean cosine {across[~torch.eye(64, dtype=torch.bool)].mean():.2f}")
+print(f"class tokens, different paintings: mean cosine {across[~torch.eye(n, dtype=torch.bool)].mean():.2f}")
 # Both means are well above 0: a random encoder mixes every patch with every other, so the tokens of one
 # painting, and even the class tokens of different paintings, share much of their direction. What tells
 # paintings apart is in the differences; the LayerNorm before the LSTM (models.SequenceReader) helps it see them.

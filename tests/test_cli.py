@@ -233,3 +233,15 @@ def test_extract_summary(tmp_path, capsys, caplog):
     assert any("../evil.jpg" in r.getMessage() and "escape" in r.getMessage() for r in caplog.records)
     assert (tmp_path / "ds" / "Baroque" / "rembrandt_a.jpg").read_bytes() == b"abc"
     assert not (tmp_path / "evil.jpg").exists()
+
+
+def test_reproduce_caps_reach_reproduce(monkeypatch):
+    """`reproduce --caps epochs=2,train_limit=64` hands typed values to `reproduce.reproduce`; bad text is
+    a one-line argparse error."""
+    from wikiart_utils import reproduce
+    seen = {}
+    monkeypatch.setattr(reproduce, "reproduce", lambda *args, **kwargs: seen.update(args=args, kwargs=kwargs))
+    assert cli.main(["reproduce", "--profile", "full", "--data", "d", "--only", "03", "--caps", "epochs=2,train_limit=64"]) == 0
+    assert seen["args"] == ("d", "full", ["03"], None) and seen["kwargs"] == {"caps": {"epochs": 2, "train_limit": 64}}
+    with pytest.raises(SystemExit):
+        cli.main(["reproduce", "--caps", "epochs"])

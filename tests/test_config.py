@@ -33,8 +33,8 @@ def declared_defaults() -> dict[str, list]:
 
 
 def repeated_defaults(source: str, wanted: dict[str, list]) -> list[str]:
-    """Places in `source` where a setting's default is written again: `def f(epochs=10)`, `g(lr=3e-4)`, or
-    `add_argument("--epochs", default=10)`."""
+    """Places in `source` where a setting's default is written again: `def f(epochs=10)`, `g(lr=3e-4)`,
+    `add_argument("--epochs", default=10)`, `settings.get("epochs", 10)` or `settings["epochs"] = 10`."""
     found = []
     for node in ast.walk(ast.parse(source)):
         pairs = []
@@ -48,6 +48,12 @@ def repeated_defaults(source: str, wanted: dict[str, list]) -> list[str]:
             flag = node.args[0].value if node.args and isinstance(node.args[0], ast.Constant) else None
             if getattr(node.func, "attr", "") == "add_argument" and isinstance(flag, str) and flag.startswith("--"):
                 pairs = [(flag[2:].replace("-", "_") if k == "default" else k, v) for k, v in pairs]
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") in ("get", "setdefault") \
+                and len(node.args) == 2 and isinstance(node.args[0], ast.Constant):
+            pairs.append((node.args[0].value, node.args[1]))
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Subscript) \
+                and isinstance(node.targets[0].slice, ast.Constant):
+            pairs.append((node.targets[0].slice.value, node.value))
         for key, value in pairs:
             if key in wanted and isinstance(value, ast.Constant) and value.value in wanted[key]:
                 found.append(f"line {value.lineno}: {key}={value.value!r}")
@@ -65,9 +71,11 @@ def test_each_default_is_declared_once():
 def test_the_scanner_finds_a_repeated_default():
     wanted = declared_defaults()
     source = ("def f(data, epochs=10, *, lr=2e-3):\n    g(weight_decay=0.05, seed=0)\n"
-              "p.add_argument('--crop-scale', type=float, default=0.5)\n")
+              "p.add_argument('--crop-scale', type=float, default=0.5)\n"
+              "size = s.get('image_size', 224)\ns['batch_size'] = 32\n")
     assert sorted(repeated_defaults(source, wanted)) == ["line 1: epochs=10", "line 1: lr=0.002",
-                                                         "line 2: weight_decay=0.05", "line 3: crop_scale=0.5"]
+                                                         "line 2: weight_decay=0.05", "line 3: crop_scale=0.5",
+                                                         "line 4: image_size=224", "line 5: batch_size=32"]
 
 
 def test_train_has_no_default_of_its_own_for_a_setting():
@@ -83,4 +91,4 @@ def test_a_choice_outside_its_list_is_refused():
 def test_resolved_fills_only_what_the_regime_decides():
     config_ = TrainConfig(pretrained=False, lr=1e-3)
     assert config_.resolved().lr == 1e-3 and config_.resolved().task_weights == REGIMES["scratch"]["task_weights"]
-    assert TrainConfig().resolved().changes().keys() == {"lr", "backbone_lr_scale", "warmup_epochs"}
+    assert TrainConfig().resolved().changes().keys() == {"lr", "backbone_lr_scale", "warmup_epochs", "task_weights"}

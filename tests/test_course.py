@@ -30,6 +30,9 @@ def markdown(notebook: Path) -> str:
     return "\n".join(c.source for c in cells(notebook) if c.cell_type == "markdown")
 
 
+IMAGE_TYPES = {"image/png", "image/jpeg"}  # charts as PNG, paintings as JPEG (`plots.show_in_notebooks`)
+
+
 def test_there_are_seven_notebooks():
     assert IDS == ["01", "02", "03", "04", "05", "06", "07"]
 
@@ -39,7 +42,7 @@ def test_no_figure_shows_as_text(notebook):
     """A figure displayed without a PNG is `<Figure size ...>` text: the learner sees no picture."""
     as_text = [o for o in outputs(notebook)
                if "<Figure size" in "".join(o.get("data", {}).get("text/plain", "")) or
-               ("[figure]" in "".join(o.get("data", {}).get("text/plain", "")) and "image/png" not in o.get("data", {}))]
+               ("[figure]" in "".join(o.get("data", {}).get("text/plain", "")) and not IMAGE_TYPES & set(o.get("data", {})))]
     assert not as_text, f"{notebook.name}: {len(as_text)} figure output(s) without an image"
 
 
@@ -49,7 +52,7 @@ def test_every_saved_figure_is_also_shown(notebook):
     for cell in cells(notebook):
         if cell.cell_type != "code" or "{FIGURES}/" not in cell.source:
             continue
-        images = sum("image/png" in o.get("data", {}) for o in cell.get("outputs", []))
+        images = sum(bool(IMAGE_TYPES & set(o.get("data", {}))) for o in cell.get("outputs", []))
         assert images >= 1, f"{notebook.name}: a cell saves a figure but shows none:\n{cell.source[:200]}"
 
 

@@ -412,7 +412,6 @@ def test_train_and_evaluate_run_on_the_gpu_path_logic(sample_dir, tmp_path, monk
     import shutil
 
     from wikiart_utils import evaluate, train
-    from wikiart_utils.ingest import index
     from wikiart_utils.speed import gpu_input
 
     root = tmp_path / "data"

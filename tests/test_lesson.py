@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from wikiart_utils import evaluate, labels, lesson, metadata, metrics, models, results, train
+from wikiart_utils import checkpoint, data, evaluate, labels, lesson, metadata, metrics, models, results, train
 from wikiart_utils.speed import features
 
 TINY = dict(image_size=64, epochs=1, batch_size=16, pretrained=False, workers=0, progress=False, limit_batches=2,
@@ -33,8 +33,11 @@ def test_run_settings_are_those_train_uses():
     scratch = lesson.run_settings("resnet18_lstm_patch", dict(pretrained=False, workers=0))
     heads = lesson.run_settings("vgg16_lstm", dict(pretrained=False, freeze_backbone=True, epochs=3))
     assert (scratch.lr, scratch.task_weights) == (2.5e-4, {"artist": 0.5, "genre": 0.5, "style": 1.0})
-    assert (heads.lr, heads.task_weights, heads.freeze_epochs, heads.variant) == (2e-3, None, 3, "vgg16_lstm")
+    equal = {"artist": 1.0, "genre": 1.0, "style": 1.0}
+    assert (heads.lr, heads.task_weights, heads.freeze_epochs, heads.variant) == (2e-3, equal, 3, "vgg16_lstm")
     assert "lr                 0.002" in str(heads)  # printed, one setting a line
+    pretrained = lesson.run_settings("resnet18_gap", dict(pretrained=True, freeze_backbone=1))
+    assert (pretrained.lr, pretrained.task_weights, pretrained.backbone_lr_scale) == (3e-4, equal, 0.1)
 
 
 def test_majority_baselines_follow_evaluate(sample_dir):
@@ -81,6 +84,21 @@ def test_fit_on_cache_trains_any_head_on_cached_tokens(sample_dir, tmp_path):
                       cached_features=True, **TINY)
     head = features.HeadOnly(models.build_model("resnet18_lstm_patch", image_size=64, hidden_size=32))
     before = {k: v.clone() for k, v in head.state_dict().items()}
-    scores = lesson.fit_on_cache(head, run.out, epochs=1)
+    scores = lesson.fit_on_cache(head, run, sample_dir, epochs=1)
     assert {"val_loss", "val_mean_f1", "val_style_acc"} <= set(scores)
     assert any(not torch.equal(before[k], v) for k, v in head.state_dict().items())
+
+
+def test_run_tokens_of_a_fine_tuned_run_come_from_its_best_model(sample_dir, tmp_path):
+    """A run that fine-tuned its backbone cached nothing: its tokens are extracted from best.pt, once."""
+    run = train.train(sample_dir, "resnet18_gap", tmp_path / "run", **TINY)
+    assert not (run.out / "features").exists()
+    tokens = lesson.run_tokens(run, sample_dir, "val")
+    model, _ = checkpoint.load(run.best_path)
+    images = torch.stack([data.WikiArtDataset(sample_dir, "val", 64)[i][0] for i in range(2)])
+    with torch.no_grad():
+        expected = model.tokens(images)
+    got, _ = tokens.batch(range(2))
+    assert torch.allclose(got.float(), expected, atol=2e-2, rtol=1e-2)
+    assert len(tokens) == len(data.WikiArtDataset(sample_dir, "val", 64))
+    assert len(lesson.run_tokens(run, sample_dir, "train")) == len(data.WikiArtDataset(sample_dir, "train", 64))

@@ -160,3 +160,23 @@ def test_confusion_matrix_shows_only_classes_present_with_their_n(tmp_path):
     assert "8 of 27 classes present" in fig.axes[0].get_title()
     fig = plots.confusion_matrix_plot(cm, names, "style", top_n=3)
     assert len(fig.axes[0].get_yticklabels()) == 3 and "top 3 of 8 classes by test count" in fig.axes[0].get_title()
+
+
+def test_notebook_display_charts_as_png_paintings_as_jpeg(monkeypatch):
+    """In IPython every Figure displays as an image plus its `[figure]` titles: a chart as PNG, a figure
+    of paintings as JPEG (a gallery as PNG cost ~1 MB in a committed notebook)."""
+    from IPython.core.interactiveshell import InteractiveShell
+    import IPython
+
+    shell = InteractiveShell.instance()
+    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
+    plots.show_in_notebooks()
+    chart = plots.long_tail(pd.Series({"a": 30, "b": 3}), title="counts")
+    gallery = plots.image_grid([np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)] * 2,
+                               captions=["x", "y"], title="two pictures")
+    chart_out, _ = shell.display_formatter.format(chart)
+    gallery_out, _ = shell.display_formatter.format(gallery)
+    assert "image/png" in chart_out and "image/jpeg" not in chart_out
+    assert "image/jpeg" in gallery_out and "image/png" not in gallery_out
+    assert gallery_out["text/plain"] == "[figure] two pictures | x | y"
+    assert chart_out["text/plain"].startswith("[figure] counts")

@@ -148,3 +148,20 @@ def test_resize_short_side_never_upscales(make_images):
     assert prepare.resize_short_side(image, 32) is image
     assert prepare.resize_short_side(make_images.noise(300, 100), 50).size == (150, 50)
     assert prepare.resize_short_side(make_images.noise(100, 301), 50).size == (50, 150)
+
+
+def test_limit_keeps_a_stratified_part_of_each_split(sample_dir, tmp_path):
+    """--limit N: about N paintings of each split (rounded per style, every style kept), labels and splits
+    unchanged."""
+    source = metadata.read_metadata(sample_dir)
+    report = prepare.prepare(sample_dir, tmp_path / "small", size=SIZE, workers=1, limit=20)
+    out = metadata.read_metadata(tmp_path / "small")
+    assert report.n_written == len(out)
+    counts = out["split"].value_counts()
+    assert set(counts.index) == set(source["split"])
+    for split, part in out.groupby("split"):
+        styles = source.loc[source["split"] == split, "style"].nunique()
+        assert 20 - styles <= len(part) <= 20 + styles
+        assert set(part["style"]) == set(source.loc[source["split"] == split, "style"])
+    by_path = source.set_index(source["path"].map(prepare.prepared_path))
+    assert (by_path.loc[out["path"], ["style", "genre", "split"]].to_numpy() == out[["style", "genre", "split"]].to_numpy()).all()

@@ -22,13 +22,15 @@ def hub(tmp_path):
     torch.hub.set_dir(previous)
 
 
-def test_pretrained_resnet18_loads_the_file_in_the_hub_cache(hub):
+def test_pretrained_resnet18_loads_the_file_in_the_hub_cache(hub, capsys):
     (path,) = standin.write(hub, only=["resnet18"])
+    capsys.readouterr()
     assert path.name == "resnet18-f37072fd.pth"
     model = models.build_model("resnet18_lstm_patch", pretrained=True, image_size=64)
     saved = torch.load(path, weights_only=True)
     loaded = dict(model.backbone.named_parameters())["features.0.weight"]  # ResNet's conv1, first in the stack
     assert torch.equal(loaded, saved["conv1.weight"])
+    assert capsys.readouterr().out == f"loaded pretrained weights ResNet18_Weights.IMAGENET1K_V1 from {path}\n"
 
 
 def test_without_the_file_pretrained_fails_in_one_line_offline(hub, monkeypatch):

@@ -252,14 +252,15 @@ def test_train_is_the_bare_engine_loop_step_for_step(sample_dir, tmp_path):
 
 
 HALVES = {"artist": 0.5, "genre": 0.5, "style": 1.0}
+EQUAL = {"artist": 1.0, "genre": 1.0, "style": 1.0}
 
 
 @pytest.mark.parametrize("options, lr, backbone_scale, weights", [
     (dict(pretrained=False), 2.5e-4, 1.0, HALVES),                    # end to end from scratch (RESULTS r22-r35)
     (dict(pretrained=False, freeze_backbone=2), 2.5e-4, 1.0, HALVES), # the backbone learns after epoch 2
-    (dict(pretrained=False, freeze_backbone=True), 2e-3, 1.0, None),  # only the heads ever learn
-    (dict(pretrained=False, freeze_backbone=6), 2e-3, 1.0, None),     # frozen for all 6 epochs: the same
-    (dict(pretrained=True, freeze_backbone=1), 3e-4, 0.1, None),
+    (dict(pretrained=False, freeze_backbone=True), 2e-3, 1.0, EQUAL),  # only the heads ever learn
+    (dict(pretrained=False, freeze_backbone=6), 2e-3, 1.0, EQUAL),     # frozen for all 6 epochs: the same
+    (dict(pretrained=True, freeze_backbone=1), 3e-4, 0.1, EQUAL),
     (dict(pretrained=False, lr=1e-3), 1e-3, 1.0, HALVES),             # an explicit rate always wins
 ])
 def test_learning_rate_defaults_follow_what_learns(options, lr, backbone_scale, weights):
@@ -458,7 +459,7 @@ def test_cli_resume_continues_the_saved_run(sample_dir, tmp_path, capsys):
     assert sorted(p.name for p in (out / "features" / "train").iterdir()) == cache  # the same cache, reused
     _, ckpt = checkpoint.load(out / "last.pt")
     saved = ckpt["train_args"]
-    assert (saved["lr"], saved["task_weights"], saved["cached_features"], saved["freeze_backbone"]) == (2e-3, None,
+    assert (saved["lr"], saved["task_weights"], saved["cached_features"], saved["freeze_backbone"]) == (2e-3, EQUAL,
                                                                                                      True, True)
     assert [row["epoch"] for row in ckpt["history"]] == [1, 2] and ckpt["model_config"]["options"]["hidden_size"] == 32
 

@@ -21,6 +21,16 @@ USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, FileNotFoundError, F
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
+def _caps(text: str) -> dict:
+    """'epochs=2,train_limit=64' -> {"epochs": 2, "train_limit": 64}: values read as Python literals."""
+    import ast
+    try:
+        pairs = (item.split("=", 1) for item in text.split(","))
+        return {key.strip(): ast.literal_eval(value.strip()) for key, value in pairs}
+    except (ValueError, SyntaxError):
+        raise argparse.ArgumentTypeError("give setting=value pairs, e.g. epochs=2,train_limit=64") from None
+
+
 def _fractions(text: str) -> tuple[float, float, float]:
     parts = [float(x) for x in text.split(",")]
     if len(parts) != 3:
@@ -50,7 +60,8 @@ def cmd_index(args: argparse.Namespace) -> None:
 
 def cmd_prepare(args: argparse.Namespace) -> None:
     from .ingest import prepare
-    report = prepare.prepare(args.root, args.out, size=args.size, workers=args.workers, quality=args.quality)
+    report = prepare.prepare(args.root, args.out, size=args.size, workers=args.workers, quality=args.quality,
+                             limit=args.limit)
     print(report.summary())
     for path, reason in report.refused[:20]:
         print(f"  refused {path}: {reason}")
@@ -105,7 +116,7 @@ def cmd_predict(args: argparse.Namespace) -> None:
 
 def cmd_reproduce(args: argparse.Namespace) -> None:
     from . import reproduce
-    reproduce.reproduce(args.data, args.profile, args.only, args.output_dir)
+    reproduce.reproduce(args.data, args.profile, args.only, args.output_dir, caps=args.caps)
 
 
 def add_train_arguments(p: argparse.ArgumentParser) -> None:
@@ -146,6 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=256, help="short side in pixels")
     p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     p.add_argument("--quality", type=int, default=90, help="JPEG quality")
+    p.add_argument("--limit", type=int, default=None, metavar="N",
+                   help="keep at most N paintings of each split (style-stratified): a small real dataset")
 
     p = add("download", cmd_download, "stream huggan/wikiart from the Hugging Face hub into a dataset directory")
     p.add_argument("--out", type=Path, required=True, help="dataset directory to fill")
@@ -185,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="sample: CPU minutes; full: the GPU settings given in each notebook")
     p.add_argument("--only", nargs="*", default=None, help="notebook number prefixes, e.g. 01 02")
     p.add_argument("--output-dir", default=None, help="where executed notebooks go (default: in place for sample)")
+    p.add_argument("--caps", type=_caps, default=None, metavar="SETTING=VALUE,...",
+                   help="training settings put over the profile's in every notebook, for a quick check "
+                        "(e.g. epochs=2); the executed notebooks then go to runs/<profile>/")
     return parser
 
 

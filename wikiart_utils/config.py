@@ -26,14 +26,15 @@ DECODE_CHOICES = ("auto", "gpu", "cpu")      # where JPEGs are decoded (`speed.g
 SCHEDULES = ("warmup_cosine", "onecycle")    # per-step learning-rate schedules (`train.make_scheduler`)
 OPTIMIZERS = ("adamw", "sgd")
 
+EQUAL = {"artist": 1.0, "genre": 1.0, "style": 1.0}
 REGIMES = {  # defaults that differ between fine-tuning ImageNet weights and training from scratch
-    "pretrained": dict(lr=3e-4, backbone_lr_scale=0.1, warmup_epochs=1.0, task_weights=None),
+    "pretrained": dict(lr=3e-4, backbone_lr_scale=0.1, warmup_epochs=1.0, task_weights=EQUAL),
     # end to end from scratch: 2e-3 cost 2-4 points on every task on real paintings (benchmarks/RESULTS.md r22-r27);
     # artist and genre at half weight: resnet18_gap style +1 point on two seeds, the others unchanged (r32-r35)
     "scratch": dict(lr=2.5e-4, backbone_lr_scale=1.0, warmup_epochs=2.0,
                     task_weights={"artist": 0.5, "genre": 0.5, "style": 1.0}),
     # a random backbone frozen for the whole run (VGG-16 / ViT-B/16 on a CPU): only the heads learn
-    "scratch_heads": dict(lr=2e-3, backbone_lr_scale=1.0, warmup_epochs=2.0, task_weights=None),
+    "scratch_heads": dict(lr=2e-3, backbone_lr_scale=1.0, warmup_epochs=2.0, task_weights=EQUAL),
 }
 BY_REGIME = tuple(REGIMES["pretrained"])  # the settings whose None means "the regime's value"
 

@@ -16,7 +16,7 @@ import pandas as pd
 import torch
 from matplotlib.figure import Figure
 
-from . import data, engine, evaluate, labels, losses, metrics, models, results, train
+from . import checkpoint, data, engine, evaluate, labels, losses, metrics, models, results, runtime, train
 from .speed import features
 from . import plots  # noqa: F401  (importing it makes every Figure display as a PNG in a notebook)
 from .config import REGIMES, TrainConfig, split_settings
@@ -66,6 +66,15 @@ def sample_batch(root: str | Path, image_size: int, n: int = 16, split: str = "t
     rows = np.linspace(0, len(dataset) - 1, n).round().astype(int)
     images, targets = zip(*(dataset[int(i)][:2] for i in rows))
     return torch.stack(images), torch.stack(targets)
+
+
+def profile_settings(variant: str, settings: dict, caps: dict | None = None) -> dict:
+    """A profile's settings for `variant` on this machine: `caps` (a quick check) put over them, then
+    "auto" workers and batch size made numbers by `runtime.fit_to_machine`, which prints what it chose."""
+    fitted, chosen = runtime.fit_to_machine(variant, {**settings, **(caps or {})})
+    if chosen:
+        print(chosen)
+    return fitted
 
 
 def run_settings(variant: str, settings: dict) -> TrainConfig:
@@ -120,7 +129,7 @@ def budget_table(root: str | Path, budgets: dict[str, dict]) -> pd.DataFrame:
     rows = {}
     for run, options in budgets.items():
         n = len(data.WikiArtDataset(root, "train", options["image_size"], limit=options.get("train_limit")))
-        batch = options.get("batch_size", 32)
+        batch = options.get("batch_size", TrainConfig.batch_size)
         rows[run] = {"image_size": options["image_size"], "train_paintings": n, "epochs": options["epochs"],
                      "steps": options["epochs"] * (n // batch if n > batch else 1)}
     return pd.DataFrame.from_dict(rows, orient="index")
@@ -151,16 +160,28 @@ def real_paired() -> pd.DataFrame:
     return table.set_index(["a", "b", "task"])
 
 
-def fit_on_cache(net: torch.nn.Module, run_dir: str | Path, epochs: int = 1,
+def run_tokens(result: train.TrainResult, root: str | Path, split: str) -> features.CachedFeatureDataset:
+    """The backbone tokens of a run's `split`: the cache a frozen-backbone run trained on, in
+    run_dir/features/<split>; for a run whose backbone was fine-tuned (the `full` profile), the tokens of
+    its best model, extracted there once now."""
+    path = Path(result.out) / "features" / split
+    if (path / "meta.json").is_file():
+        return features.CachedFeatureDataset(path)
+    model, ckpt = checkpoint.load(result.best_path)
+    dataset = data.WikiArtDataset(root, split, ckpt["model_config"]["image_size"], train=False)
+    return features.cached_split(model, dataset, path, runtime.pick_device(), progress=False)
+
+
+def fit_on_cache(net: torch.nn.Module, result: train.TrainResult, root: str | Path, epochs: int = 1,
                  lr: float = REGIMES["scratch_heads"]["lr"], seed: int = 0) -> dict[str, float]:
-    """Train `net` (tokens -> {task: logits}) for a few epochs on the tokens a cached run left in
-    run_dir/features, and return its validation scores (`engine.validate`).
+    """Train `net` (tokens -> {task: logits}) for a few epochs on the backbone tokens of a run
+    (`run_tokens`), and return its validation scores (`engine.validate`).
 
     A frozen backbone's tokens do not change, so any head -- the LSTM, a plain average, a linear probe --
     can be tried on them in seconds, with the same loss and metrics as `train.train`. Equal task weights,
     the default when only a head learns (`config.REGIMES['scratch_heads']`)."""
     torch.manual_seed(seed)
-    caches = {split: features.CachedFeatureDataset(Path(run_dir) / "features" / split) for split in ("train", "val")}
+    caches = {split: run_tokens(result, root, split) for split in ("train", "val")}
     criterion = losses.build_criterion(caches["train"].targets)
     optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=TrainConfig.weight_decay)
     batches, cpu = caches["train"].loader(32, shuffle=True, seed=seed), torch.device("cpu")

@@ -16,6 +16,8 @@ Variants (VARIANTS): resnet18_lstm_patch (49 spatial tokens of 512-d at 224 px),
 from __future__ import annotations
 
 import contextlib
+import os
+from pathlib import Path
 from typing import Callable
 
 import torch
@@ -51,6 +53,8 @@ def load_pretrained(module: nn.Module, weights: torchvision.models.WeightsEnum,
             f"download them once into {torch.hub.get_dir()}/checkpoints or train with --no-pretrained"
         ) from None
     module.load_state_dict(adapt(state) if adapt else state)
+    source = Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(weights.url)
+    print(f"loaded pretrained weights {type(weights).__name__}.{weights.name} from {source}", flush=True)
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -54,9 +54,18 @@ def figure_text(fig: Figure) -> str:
     return "[figure] " + (" | ".join(t.replace("\n", " ") for t in titles) or f"{len(fig.axes)} panel(s)")
 
 
+def shows_pictures(fig: Figure) -> bool:
+    """Whether a figure holds raster pictures (paintings, Grad-CAM overlays) rather than only a chart."""
+    return any(ax.images for ax in fig.axes)
+
+
+INLINE_JPEG_QUALITY = 85  # paintings as PNG cost ~1 MB a gallery in the committed notebooks; JPEG ~5x less
+
+
 def show_in_notebooks() -> None:
-    """In IPython, display every Figure as a PNG with `figure_text` as its text: the package's figures are
-    built without pyplot, and without this they would show as `<Figure size ...>` text."""
+    """In IPython, display every Figure inline with `figure_text` as its text: charts as PNG (sharp lines
+    and text), figures of paintings as JPEG (a photograph compresses ~5x better so). The package's
+    figures are built without pyplot, and without this they would show as `<Figure size ...>` text."""
     try:
         from IPython import get_ipython
     except ImportError:
@@ -64,12 +73,16 @@ def show_in_notebooks() -> None:
     shell = get_ipython()
     if shell is None:
         return
+    from IPython.core.pylabtools import print_figure
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401  (registers the png canvas)
-    from matplotlib_inline.backend_inline import set_matplotlib_formats
 
-    set_matplotlib_formats("png", bbox_inches="tight")
-    shell.display_formatter.formatters["text/plain"].for_type(
-        Figure, lambda fig, printer, cycle: printer.text(figure_text(fig)))
+    formatters = shell.display_formatter.formatters
+    formatters["image/png"].for_type(
+        Figure, lambda fig: None if shows_pictures(fig) else print_figure(fig, "png", bbox_inches="tight"))
+    formatters["image/jpeg"].for_type(
+        Figure, lambda fig: print_figure(fig, "jpeg", bbox_inches="tight",
+                                         pil_kwargs={"quality": INLINE_JPEG_QUALITY}) if shows_pictures(fig) else None)
+    formatters["text/plain"].for_type(Figure, lambda fig, printer, cycle: printer.text(figure_text(fig)))
 
 
 def _plain_log_labels(axis) -> None:

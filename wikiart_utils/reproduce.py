@@ -1,8 +1,12 @@
 """Run the numbered notebooks in order with papermill: every number and figure regenerated.
 
 On the sample profile the executed notebooks replace those in `notebooks/` (that is how the
-committed outputs are made); on another profile or dataset they go to `runs/<profile>/` instead, so
-the committed sample outputs that nbval checks stay untouched.
+committed outputs are made); on another profile or dataset they go to `runs/<profile>/` instead, with
+their figures and checkpoints in `runs/<profile>/figures` and `runs/<profile>/checkpoints`, so the
+committed notebooks and figures that nbval and the README show stay untouched.
+
+`caps` (e.g. ``{"epochs": 2}``) override the chosen profile's training settings in every notebook (its
+`CAPS` parameter): the `full` profile's code paths, checked in minutes on a CPU (`tests/test_full_profile.py`).
 """
 from __future__ import annotations
 
@@ -23,9 +27,9 @@ def notebooks(folder: Path | None = None) -> list[Path]:
 
 def reproduce(data: str | None = None, profile: str = "sample", only: list[str] | None = None,
               output_dir: str | Path | None = None, kernel: str = "python3",
-              parameters: dict | None = None) -> list[Path]:
-    """Execute notebooks 01, 02, ... with parameters DATA_DIR and PROFILE (plus any `parameters`, e.g.
-    FIGURES or CHECKPOINTS); returns the written paths."""
+              parameters: dict | None = None, caps: dict | None = None) -> list[Path]:
+    """Execute notebooks 01, 02, ... with parameters DATA_DIR, PROFILE and CAPS (plus any `parameters`,
+    e.g. FIGURES or CHECKPOINTS); returns the written paths."""
     import papermill
 
     logging.getLogger("papermill").setLevel(logging.ERROR)  # its parameter-parsing notes are noise here
@@ -33,19 +37,21 @@ def reproduce(data: str | None = None, profile: str = "sample", only: list[str] 
     sources = [nb for nb in notebooks() if not only or any(nb.name.startswith(o) for o in only)]
     if not sources:
         raise FileNotFoundError(f"no notebooks matched {only} in {PROJECT / 'notebooks'}")
-    in_place = profile == "sample" and data is None and output_dir is None and not parameters
-    out_dir = PROJECT / "notebooks" if in_place else Path(output_dir or PROJECT / "runs" / profile)
+    in_place = profile == "sample" and data is None and output_dir is None and not parameters and not caps
+    out_dir = PROJECT / "notebooks" if in_place else Path(output_dir or PROJECT / "runs" / profile).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("TQDM_DISABLE", "1")  # progress bars would differ on every run (nbval)
     # in place, the notebooks' own defaults are the sample run: nothing to inject, so the committed
     # notebooks keep their single `parameters` cell (papermill adds an `injected-parameters` one otherwise)
-    parameters = {} if in_place else {"PROFILE": profile, **({"DATA_DIR": str(Path(data).resolve())} if data else {}),
-                                      **(parameters or {})}
+    if not in_place:
+        parameters = {"PROFILE": profile, "FIGURES": str(out_dir / "figures"), "CHECKPOINTS": str(out_dir / "checkpoints"),
+                      **({"DATA_DIR": str(Path(data).resolve())} if data else {}), **({"CAPS": caps} if caps else {}),
+                      **(parameters or {})}
     written = []
     for source in sources:
         start = time.perf_counter()
         target = out_dir / source.name
-        papermill.execute_notebook(str(source), str(target), parameters=parameters, kernel_name=kernel,
+        papermill.execute_notebook(str(source), str(target), parameters=parameters or {}, kernel_name=kernel,
                                    cwd=str(PROJECT / "notebooks"), progress_bar=False,
                                    extra_arguments=QUIET_KERNEL)
         print(f"{source.name}: executed in {time.perf_counter() - start:.0f} s -> {os.path.relpath(target)}")

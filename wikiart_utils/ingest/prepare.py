@@ -3,6 +3,9 @@
 Decoding a 1280x1024 JPEG costs far more than the GPU step it feeds; a 256-px copy decodes ~10x faster.
 Each output file is written atomically, so after an interruption (even kill -9) a rerun skips what
 is done and redoes only what is missing. Splits and labels are carried over unchanged.
+
+`limit` keeps at most that many paintings of each split (a style-stratified part, `splits.stratified_part`):
+a small real dataset for a quick end-to-end check of the GPU settings on a CPU (tests of the `full` profile).
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ import pandas as pd
 from PIL import Image
 from tqdm.auto import tqdm
 
-from .. import fsutil, images, metadata
+from .. import fsutil, images, metadata, splits
 
 
 @dataclass
@@ -66,12 +69,16 @@ def _prepare_one(job: tuple[str, str, str, int, int]) -> tuple[str, str, tuple |
 
 
 def prepare(root: str | Path, out: str | Path, size: int = 256, workers: int | None = None,
-            quality: int = 90) -> PrepareReport:
-    """Resize every image of `root`'s metadata.csv into `out` and write `out/metadata.csv`."""
+            quality: int = 90, limit: int | None = None) -> PrepareReport:
+    """Resize every image of `root`'s metadata.csv (at most `limit` of each split) into `out` and write
+    `out/metadata.csv`."""
     root, out = Path(root), Path(out)
     if root.resolve() == out.resolve():
         raise ValueError("prepare needs a new output directory (--out must differ from --root)")
     meta = metadata.read_metadata(root)
+    if limit is not None:
+        meta = pd.concat([splits.stratified_part(part, limit) for _, part in meta.groupby("split", sort=False)])
+        meta = meta.sort_index()
     out.mkdir(parents=True, exist_ok=True)
     fsutil.remove_stale_parts(out)
     workers = workers if workers is not None else (os.cpu_count() or 1)
@@ -100,5 +107,6 @@ def prepare(root: str | Path, out: str | Path, size: int = 256, workers: int | N
     fsutil.atomic_write_text(out / metadata.REFUSED,
                              pd.DataFrame(report.refused, columns=["path", "reason"]).to_csv(index=False))
     fsutil.atomic_write_text(out / "prepare.json", json.dumps(
-        {"source": str(root.resolve()), "size": size, "quality": quality, "images": len(kept)}, indent=1))
+        {"source": str(root.resolve()), "size": size, "quality": quality, "limit_per_split": limit,
+         "images": len(kept)}, indent=1))
     return report
