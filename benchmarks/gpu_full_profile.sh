@@ -17,7 +17,8 @@
 # Writes into $OUT (default ./gpu-out): the executed notebooks (full/*.ipynb), gpu_full_profile.json
 # (machine, commit, per notebook its seconds and errors, the training log lines, the GPU's peak memory
 # sampled by nvidia-smi) and gpu_full_profile.log. Commit the JSON as
-# benchmarks/results/gpu-full-profile-<date>.json. Knobs: PY, CAPS_EPOCHS (default 3), NB_TIMEOUT (s, 420).
+# benchmarks/results/gpu-full-profile-<date>.json. Knobs: PY, CAPS_EPOCHS (default 3), NB_TIMEOUT (s, 420),
+# DATA (default data/real-sample; a smaller dataset directory to try the script on a CPU).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 export PYTHONUNBUFFERED=1 TQDM_DISABLE=1 HF_HUB_OFFLINE=1
@@ -50,22 +51,22 @@ OUT=$(cd "$OUT" && pwd)
   export TORCH_HOME=/tmp/standin-torch
   nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 500 > "$OUT/memory.csv" 2>/dev/null &
   SAMPLER=$!
-  timeout "${NB_TIMEOUT:-420}" "$PY" - "$OUT" "${CAPS_EPOCHS:-3}" <<'EOF'
+  timeout "${NB_TIMEOUT:-420}" "$PY" - "$OUT" "${CAPS_EPOCHS:-3}" "${DATA:-data/real-sample}" <<'EOF'
 import json, platform, subprocess, sys, time
 from pathlib import Path
 import nbformat, torch
 from wikiart_utils import reproduce
 
-out, epochs = Path(sys.argv[1]), int(sys.argv[2])
+out, epochs, data = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 report = {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "python": platform.python_version(),
           "torch": torch.__version__, "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
           "commit": subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip(),
-          "data": "data/real-sample", "caps": {"epochs": epochs}, "weights": "STAND-IN (random), not ImageNet",
+          "data": data, "caps": {"epochs": epochs}, "weights": "STAND-IN (random), not ImageNet",
           "notebooks": {}}
 for nb in ("03", "07"):
     start = time.perf_counter()
     try:
-        (path,) = reproduce.reproduce(profile="full", data="data/real-sample", only=[nb], output_dir=out / "full",
+        (path,) = reproduce.reproduce(profile="full", data=data, only=[nb], output_dir=out / "full",
                                       caps={"epochs": epochs})
         error = None
     except Exception as exc:  # papermill raises with the failing cell; the executed notebook is kept
