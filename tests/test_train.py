@@ -191,6 +191,18 @@ def test_cli_training_run_writes_checkpoints_history_and_curves(sample_dir, tmp_
         train.train(sample_dir, "resnet18_gap", out, **TINY)
 
 
+def test_curves_png_draws_the_majority_baselines_and_the_run_s_weights(sample_dir, tmp_path, monkeypatch):
+    """curves.png of a run carries the dashed majority lines (as the notebooks' curves) and its task weights."""
+    from wikiart_utils import lesson
+    drawn = []
+    original = train.plot_curves
+    monkeypatch.setattr(train, "plot_curves", lambda *args: drawn.append(args) or original(*args))
+    train.train(sample_dir, "resnet18_gap", tmp_path / "run", epochs=1, **TINY)
+    _, baselines, weights = drawn[-1]
+    assert baselines == pytest.approx(lesson.majority_baselines(sample_dir))
+    assert weights == {"artist": 0.5, "genre": 0.5, "style": 1.0}
+
+
 def test_frozen_backbone_stays_unchanged(sample_dir, tmp_path):
     torch.manual_seed(0)
     initial = models.build_model("resnet18_lstm_patch", hidden_size=32)

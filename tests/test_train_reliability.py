@@ -162,8 +162,8 @@ def test_no_fd_or_memory_growth_over_epochs_with_workers(sample_dir, tmp_path, m
     samples = []
     write_history = train.write_history
 
-    def measure(history, out):  # called once at the end of each epoch, after the checkpoints
-        write_history(history, out)
+    def measure(history, out, *curves):  # called once at the end of each epoch, after the checkpoints
+        write_history(history, out, *curves)
         workers = children()
         samples.append({"epoch": len(history), "fds": open_fds(), "rss_mib": round(rss_mib(), 1),
                         "workers": len(workers), "workers_pss_mib": round(sum(map(pss_mib, workers)), 1)})

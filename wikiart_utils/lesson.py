@@ -87,11 +87,9 @@ def run_settings(variant: str, settings: dict) -> TrainConfig:
 
 def majority_baselines(root: str | Path) -> dict[str, float]:
     """Per task, the validation accuracy of always answering the most frequent *training* class, over the
-    labelled validation rows: the line a curve must clear (the same rule as `evaluate`'s baseline)."""
-    counts = evaluate.train_counts(root)
-    truth = data.WikiArtDataset(root, "val", 64, train=False).targets.numpy()
-    return {task: metrics.majority_baseline(truth[:, i], counts[task])[0] for i, task in enumerate(labels.TASKS)
-            if (truth[:, i] != labels.UNKNOWN).any()}
+    labelled validation rows: the line a curve must clear (the rule `evaluate` and `train`'s curves use)."""
+    splits = {split: data.WikiArtDataset(root, split, 64, train=False).targets for split in ("train", "val")}
+    return metrics.majority_baselines(splits["train"], splits["val"])
 
 
 def curves_figure(history: list[dict], root: str | Path, task_weights: dict | None,

@@ -152,6 +152,19 @@ def majority_baseline(y: np.ndarray, train_counts: np.ndarray | None = None) -> 
     return acc, cls, source
 
 
+def majority_baselines(train_targets, eval_targets) -> dict[str, float]:
+    """Per task with labelled evaluation rows: the accuracy of always answering the most frequent class of
+    `train_targets` ([N, 3], -1 = unknown), over the labelled rows of `eval_targets`: the line a
+    validation curve must clear."""
+    train_targets, eval_targets = np.asarray(train_targets), np.asarray(eval_targets)
+    baselines = {}
+    for i, task in enumerate(TASKS):
+        known = train_targets[:, i][train_targets[:, i] != UNKNOWN]
+        if len(known) and (eval_targets[:, i] != UNKNOWN).any():
+            baselines[task] = majority_baseline(eval_targets[:, i], np.bincount(known))[0]
+    return baselines
+
+
 def _balanced_accuracy(y: np.ndarray, pred: np.ndarray) -> float:
     """Mean recall over the classes present in y (predicting an absent class is expected, not a warning)."""
     with warnings.catch_warnings():

@@ -40,7 +40,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from . import checkpoint, data, engine, fsutil, labels, losses, models, runtime
+from . import checkpoint, data, engine, fsutil, labels, losses, metrics, models, runtime
 from .speed import distributed, features, gpu_input
 from .config import Session, TrainConfig, split_settings
 
@@ -278,6 +278,7 @@ class Feeds:
     net: torch.nn.Module
     train_targets: torch.Tensor
     set_epoch: Any
+    baselines: dict[str, float]  # majority-class validation accuracy per task (dashed lines in curves.png)
 
 
 def make_feeds(model: models.MultitaskNet, config: TrainConfig, root: str | Path, out: Path, dev: torch.device,
@@ -294,6 +295,7 @@ def make_feeds(model: models.MultitaskNet, config: TrainConfig, root: str | Path
     folded = config.unknown_as_class
     for dataset in (train_set, val_set):  # the older convention, only where it is measured
         dataset.targets = labels.fold_unknown_artists(dataset.targets, folded) if folded else dataset.targets
+    baselines = metrics.majority_baselines(train_set.targets, val_set.targets)
     if cached:
         caches = [features.cached_split(model, dataset, out / "features" / name, dev, workers or 0, progress)
                   for name, dataset in (("train", train_set), ("val", val_set))]
@@ -301,7 +303,7 @@ def make_feeds(model: models.MultitaskNet, config: TrainConfig, root: str | Path
             cache.targets = dataset.targets[torch.from_numpy(cache.rows)]  # --unknown-as-class applies here too
         train_loader = caches[0].loader(batch, shuffle=True, seed=seed, drop_last=len(caches[0]) > batch)
         return Feeds(train_loader, caches[1].loader(batch), features.HeadOnly(model), train_set.targets,
-                     train_loader.set_epoch)
+                     train_loader.set_epoch, baselines)
     sampler, val_rows, shard = None, None, len(train_set)
     if ddp is not None:  # an equal share of each epoch per process (padded by repeats); val split exactly
         sampler = torch.utils.data.DistributedSampler(train_set, ddp.world_size, ddp.rank, shuffle=True, seed=seed)
@@ -317,7 +319,7 @@ def make_feeds(model: models.MultitaskNet, config: TrainConfig, root: str | Path
         if sampler is not None:
             sampler.set_epoch(epoch)
     loader = distributed.NoEmptyBatches(train_loader, size) if ddp is not None else train_loader
-    return Feeds(loader, val_loader, model, train_set.targets, set_epoch)
+    return Feeds(loader, val_loader, model, train_set.targets, set_epoch, baselines)
 
 
 def wrap_for_steps(net: torch.nn.Module, ddp: distributed.DDP | None, compile: bool, dev: torch.device,
@@ -470,7 +472,7 @@ class Loop:
         improved = state.record(row, config.patience, config.epochs)
         if self.main:
             save_run(self.out, self.model, state, config, self.data_dir, improved, self.optimizer, self.scheduler,
-                     self.scaler)
+                     self.scaler, self.feeds.baselines)
         distributed.barrier(ddp)  # the files are complete before any rank goes on (or ends)
         self.say(epoch_line(row, config.epochs, improved))
         if state.stopped:
@@ -513,8 +515,9 @@ def history_row(epoch: int, train_loss: float, scores: dict, optimizer, config: 
 
 
 def save_run(out: Path, model: models.MultitaskNet, state: RunState, config: TrainConfig, data_dir: str | Path,
-             improved: bool, optimizer, scheduler, scaler) -> None:
-    """best.pt (weights, when the epoch improved), last.pt (everything to resume), history and curves."""
+             improved: bool, optimizer, scheduler, scaler, baselines: dict[str, float] | None = None) -> None:
+    """best.pt (weights, when the epoch improved), last.pt (everything to resume), history and curves (with
+    the majority baselines and the run's task weights)."""
     common = dict(epoch=state.epoch, metrics=state.history[-1], best=state.best, train_args=config.to_saved(data_dir),
                   history=state.history, since_best=state.since_best, stopped_early=state.stopped)
     if improved:  # best.pt is for inference: no optimizer state (an AdamW state is 2x the model)
@@ -522,4 +525,4 @@ def save_run(out: Path, model: models.MultitaskNet, state: RunState, config: Tra
     checkpoint.save(checkpoint.model_checkpoint(
         model, **common, optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(),
         scaler=scaler.state_dict() if scaler.is_enabled() else None, rng=runtime.rng_state()), out / "last.pt")
-    write_history(state.history, out)
+    write_history(state.history, out, baselines, config.task_weights)
