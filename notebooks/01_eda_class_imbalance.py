@@ -263,7 +263,9 @@ twice.head()
 # Columns of the table: `n_labelled` paintings with a known label, the `majority_class` and what always
 # answering it scores (`majority_accuracy`, `majority_macro_f1` averaged over the classes present),
 # `chance` = 1 / the number of classes of the task (uniform random guessing over 128 artists, 10 genres,
-# 27 styles), and the max/min ratio of the long-tail plots.
+# 27 styles), and the max/min ratio of the long-tail plots. The training notebooks' tables (03-07) use a
+# stricter `chance`: 1 / the classes *present* among the labelled rows scored (1/8 for the sample's 8
+# styles), since guessing among classes that never occur would flatter a model.
 
 # %%
 eda.accuracy_paradox(meta)

@@ -179,8 +179,8 @@ pd.concat({f"{VARIANT} (cut budget)": val_table[columns], ABLATION: gap_table[co
 results.settings()
 
 # %% [markdown]
-# All three ResNet-18 runs had the same budget: 6 epochs, 96 px, a style-stratified 6,001-painting part of the training split (`train_limit` 6000)
-# (`train_limit`), on a 2-core CPU — and **from scratch** (`pretrained` is False: no ImageNet weights could
+# All three ResNet-18 runs had the same budget: 6 epochs, 96 px, a style-stratified 6,001-painting part of
+# the training split (`train_limit` 6000), on a 2-core CPU — and **from scratch** (`pretrained` is False: no ImageNet weights could
 # be downloaded on the project's machines). Their top-1 on the test split, each beside the number of
 # labelled test paintings and the majority baseline:
 
@@ -199,8 +199,8 @@ lesson.real_paired()
 
 # %% [markdown]
 # An interval that excludes 0 means this test split can see the difference; the verdict column says which
-# way. On real paintings, at this budget (from scratch, 96 px, a style-stratified 6,001-painting part of the training split (`train_limit` 6000),
-# 6 epochs, a CPU):
+# way. On real paintings, at this budget (from scratch, 96 px, a style-stratified 6,001-painting part of
+# the training split (`train_limit` 6000), 6 epochs, a CPU):
 #
 # - **plain pooling beats the patch LSTM on every task**: `resnet18_gap` − `resnet18_lstm_patch` is positive
 #   for artist, genre and style, and every lower bound is above 0. Reading the tokens in sequence did not
@@ -297,10 +297,10 @@ for name, candidate in [("as trained", trained), ("channels shuffled", Shuffled(
           f"mean macro-F1 {scores['val_mean_f1']:.3f}")
 # This cut-budget model has barely learned anything (compare its style accuracy with the majority baseline
 # above), yet shuffling still changes its validation loss: its LSTM depends on the channel order it was
-# trained with. Repeat it on a model trained for the full budget before reading more into it. A fixed shuffle applied from the start of training from
-# scratch changes nothing that matters: a random network's channels are interchangeable, so the backbone
-# would simply learn its detectors in the new order. Channel order is an arbitrary sequence, which is
-# one reason flatten trails patch.
+# trained with. Repeat it on a model trained for the full budget before reading more into it. A fixed
+# shuffle applied from the start of training from scratch changes nothing that matters: a random
+# network's channels are interchangeable, so the backbone would simply learn its detectors in the new
+# order. Channel order is an arbitrary sequence, which is one reason flatten trails patch.
 
 # %% [markdown]
 # ## Further reading

@@ -101,7 +101,7 @@ run = lesson.run_settings(VARIANT, settings)
 print({key: getattr(run, key) for key in ("lr", "warmup_epochs", "task_weights", "freeze_epochs", "cached_features")})
 
 # %% [markdown]
-# A higher learning rate (2e-3) and equal task weights (`None`: 1 each), the backbone frozen for all epochs.
+# A higher learning rate (2e-3) and equal task weights (1 each, as printed), the backbone frozen for all epochs.
 # The first line of the log says what learns.
 
 # %%

@@ -196,8 +196,9 @@ plots.per_class_f1_vs_count({t: r[r.support > 0] for t, r in reports.items()},
 
 # %% [markdown]
 # **Reading it.** A positive Spearman rho (in each panel's title) means F1 rises with the number of training
-# paintings. Classes at F1 = 0 on the left are the ones the model never predicts: more data for them, class
-# weights or logit adjustment (`train --class-weights`, `--logit-adjust TAU`; see `docs/cli.md`) are the levers.
+# paintings. Classes at F1 = 0, most of them on the left, are the ones the model never gets right on a test
+# painting (often it never predicts them at all): more data for them, class weights or logit adjustment
+# (`train --class-weights`, `--logit-adjust TAU`; see `docs/cli.md`) are the levers.
 
 # %% [markdown]
 # ## Outliers and uncertain paintings
@@ -493,8 +494,9 @@ if len(board) >= 2:
     known = y >= 0
     d = metrics.paired_difference((preds[a].probs["genre"].argmax(1) == y)[known], (preds[b].probs["genre"].argmax(1) == y)[known])
     print({run: [round(v, 3) for v in scored[run]["genre"]["top1_ci"]] for run in (a, b)}, "own 95% intervals")
-    # Own intervals can overlap while the paired interval excludes 0: pairing removes the paintings both get
-    # right or both get wrong, so it sees a smaller difference. Read the sign and whether 0 is inside.
+    # Own intervals can overlap while the paired interval excludes 0: the difference is the same top-1 gap,
+    # but pairing cancels the paintings both runs get right or both get wrong, so its interval is narrower
+    # than the two own intervals suggest. Read the sign and whether 0 is inside.
     print(f"{a} - {b}, genre: {d['difference']:+.3f} [{d['ci'][0]:+.3f}, {d['ci'][1]:+.3f}] (n = {d['n']})")
 
 # %% [markdown]
