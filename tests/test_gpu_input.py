@@ -440,3 +440,16 @@ def test_decode_gpu_without_a_gpu_is_a_one_line_error(sample_dir, tmp_path):
     code = cli.main(["train", "--data", str(sample_dir), "--out", str(tmp_path / "r"), "--decode", "gpu",
                      "--device", "cpu", "--no-pretrained", "--epochs", "1"])
     assert code == 2
+
+
+@pytest.mark.parametrize("crop_scale, jitter", [(0.5, 0.0), (0.7, 0.2)])
+def test_gpu_augmentation_reads_the_dataset_s_own_transform(crop_scale, jitter):
+    """crop_scale and color_jitter travel once, in the CPU transform; the GPU path reads them from it."""
+    assert gpu_input.augmentation(data.train_transform(64, crop_scale, jitter)) == pytest.approx((crop_scale, jitter))
+    assert gpu_input.augmentation(data.eval_transform(64)) == (1.0, 0.0)
+
+
+def test_gpu_train_loader_augments_as_the_dataset_says(sample_dir):
+    dataset = data.WikiArtDataset(sample_dir, "train", 32, transform=data.train_transform(32, 0.8, 0.3))
+    batches = gpu_input.make_gpu_loader(dataset, 4, device="cpu", workers=0, train=True)
+    assert (batches.transform.scale, batches.transform.jitter) == ((0.8, 1.0), pytest.approx((0.3, 0.3)))

@@ -310,8 +310,7 @@ def make_feeds(model: models.MultitaskNet, config: TrainConfig, root: str | Path
         val_rows, shard = range(ddp.rank, len(val_set), ddp.world_size), len(sampler)
     common = dict(workers=workers, seed=seed, device=dev, decode=config.decode)
     train_loader = gpu_input.image_loader(train_set, batch, shuffle=True, drop_last=shard > batch, sampler=sampler,
-                                          train=True, crop_scale=config.crop_scale,
-                                          color_jitter=config.color_jitter, **common)
+                                          train=True, **common)  # augments as train_set.transform says
     val_loader = gpu_input.image_loader(val_set, batch, sampler=val_rows, **common)
 
     def set_epoch(epoch: int) -> None:  # the same order whether resumed or not; own augmentation per rank

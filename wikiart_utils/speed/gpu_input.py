@@ -29,6 +29,7 @@ import torch
 import torchvision
 from torch.utils.data import DataLoader, Dataset
 from torchvision.io import ImageReadMode
+from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as TF
 
 from .. import data, images
@@ -422,14 +423,26 @@ class GpuBatches:
             yield self.process(batch)
 
 
+def augmentation(transform) -> tuple[float, float]:
+    """(crop_scale, color_jitter) of a `data.train_transform`: the GPU path augments exactly as the
+    dataset's own CPU transform says, so the two settings travel once, inside the dataset."""
+    crop_scale, jitter = 1.0, 0.0
+    for step in getattr(transform, "transforms", ()):
+        if isinstance(step, v2.RandomResizedCrop):
+            crop_scale = float(step.scale[0])
+        elif isinstance(step, v2.ColorJitter) and step.brightness is not None:
+            jitter = float(step.brightness[1]) - 1.0
+    return crop_scale, jitter
+
+
 def make_gpu_loader(dataset: data.WikiArtDataset, batch_size: int = 64, shuffle: bool = False,
                     workers: int | None = None, seed: int = 0, drop_last: bool = False,
                     device: torch.device | str = "cuda", train: bool = False, sampler=None,
-                    with_index: bool = False, crop_scale: float = data.CROP_SCALE,
-                    color_jitter: float = data.COLOR_JITTER) -> GpuBatches:
+                    with_index: bool = False) -> GpuBatches:
     """`data.make_loader`'s counterpart for the GPU path: a DataLoader over `EncodedDataset(dataset)`
     (pinned memory on CUDA, persistent workers, prefetch), wrapped in `GpuBatches` with
-    `GpuTrainTransform` (train) or `GpuEvalTransform` at `dataset.image_size`. Check `available(device)`
+    `GpuTrainTransform` (train, with the crop and jitter of the dataset's own transform: `augmentation`) or
+    `GpuEvalTransform` at `dataset.image_size`. Check `available(device)`
     first on CUDA; on a CPU device it runs too (slowly: the tests use it)."""
     device = torch.device(device)
     workers = data.default_workers() if workers is None else workers
@@ -440,8 +453,11 @@ def make_gpu_loader(dataset: data.WikiArtDataset, batch_size: int = 64, shuffle:
         generator=torch.Generator().manual_seed(seed),
     )
     size = dataset.image_size
-    transform = (GpuTrainTransform(size, scale=(crop_scale, 1.0), jitter=(color_jitter, color_jitter)) if train
-                 else GpuEvalTransform(size))
+    if train:
+        crop_scale, jitter = augmentation(dataset.transform)
+        transform = GpuTrainTransform(size, scale=(crop_scale, 1.0), jitter=(jitter, jitter))
+    else:
+        transform = GpuEvalTransform(size)
     return GpuBatches(loader, device, transform, with_index=with_index).seed(seed)
 
 
@@ -470,13 +486,11 @@ def use_gpu(decode: str, device: torch.device | str, workers: int | None = None)
 
 def image_loader(dataset: data.WikiArtDataset, batch_size: int, *, shuffle: bool = False, workers: int | None = None,
                  seed: int = 0, drop_last: bool = False, sampler=None, device: torch.device | str = "cpu",
-                 decode: str = TrainConfig.decode, train: bool = False, crop_scale: float = data.CROP_SCALE,
-                 color_jitter: float = data.COLOR_JITTER):
+                 decode: str = TrainConfig.decode, train: bool = False):
     """The loader a run uses: `make_gpu_loader` when `use_gpu(decode, device)` (with `train`, its GPU
-    augmentation takes `crop_scale` and `color_jitter`), else `data.make_loader` over `dataset` as it is
+    augmentation mirrors `dataset.transform`), else `data.make_loader` over `dataset` as it is
     (decoding and its own transform in the DataLoader workers). Both yield (uint8 images, targets)."""
     if use_gpu(decode, device, workers):
-        return make_gpu_loader(dataset, batch_size, shuffle, workers, seed, drop_last, device, train, sampler,
-                               crop_scale=crop_scale, color_jitter=color_jitter)
+        return make_gpu_loader(dataset, batch_size, shuffle, workers, seed, drop_last, device, train, sampler)
     return data.make_loader(dataset, batch_size, shuffle=shuffle, workers=workers, seed=seed, drop_last=drop_last,
                             sampler=sampler)
