@@ -262,16 +262,15 @@ twice.head()
 #
 # Columns of the table: `n_labelled` paintings with a known label, the `majority_class` and what always
 # answering it scores (`majority_accuracy`, `majority_macro_f1` averaged over the classes present),
-# `chance` = 1 / the number of classes of the task (uniform random guessing over 128 artists, 10 genres,
-# 27 styles), and the max/min ratio of the long-tail plots. The training notebooks' tables (03-07) use a
-# stricter `chance`: 1 / the classes *present* among the labelled rows scored (1/8 for the sample's 8
-# styles), since guessing among classes that never occur would flatter a model.
+# `chance` = 1 / the number of classes *present* among the labelled paintings (uniform random guessing
+# over the 8 styles the sample holds, not all 27: guessing among classes that never occur would flatter a
+# model; the tables of notebooks 03-07 use the same rule), and the max/min ratio of the long-tail plots.
 
 # %%
 eda.accuracy_paradox(meta)
 
 # %% [markdown]
-# "Always Impressionism" scores 0.449 style accuracy here, twelve times chance, with a macro-F1 of 0.078;
+# "Always Impressionism" scores 0.449 style accuracy here, 3.6 times chance (0.125), with a macro-F1 of 0.078;
 # always answering portrait scores 0.261 on genre. Every accuracy in this course is therefore shown beside
 # that baseline, with a 95% confidence interval (from the bootstrap: the test set resampled with
 # replacement many times, see Further reading), and beside macro-F1 and balanced accuracy.

@@ -293,10 +293,10 @@ val_loader = data.make_loader(data.WikiArtDataset(root, "val", size), batch_size
 order = torch.randperm(512, generator=torch.Generator().manual_seed(0))
 for name, candidate in [("as trained", trained), ("channels shuffled", Shuffled(trained, order))]:
     scores = engine.validate(candidate, val_loader, torch.device("cpu"))
-    print(f"{name:<18} val loss {scores['val_loss']:.3f}, style accuracy {scores['val_style_acc']:.3f}, "
-          f"mean macro-F1 {scores['val_mean_f1']:.3f}")
+    print(f"{name:<18} val loss {scores['val_loss']:.3f}, style accuracy {scores['val_style_acc']:.3f} "
+          f"(majority baseline {val_table.loc['style', 'majority_baseline']}), mean macro-F1 {scores['val_mean_f1']:.3f}")
 # This cut-budget model has barely learned anything (compare its style accuracy with the majority baseline
-# above), yet shuffling still changes its validation loss: its LSTM depends on the channel order it was
+# on its line), yet shuffling still changes its validation loss: its LSTM depends on the channel order it was
 # trained with. Repeat it on a model trained for the full budget before reading more into it. A fixed
 # shuffle applied from the start of training from scratch changes nothing that matters: a random
 # network's channels are interchangeable, so the backbone would simply learn its detectors in the new

@@ -87,7 +87,7 @@ board = evaluate.run_table(runs, root)
 chosen, reason = evaluate.choose_main(board)
 MAIN = MAIN or chosen
 print("main model:", reason if MAIN == chosen else f"{MAIN} (set in the parameters cell)")
-board
+board.round(3)
 
 # %% [markdown]
 # **Reading it.** Read `val_mean_f1` with the budget columns beside it (`epochs`, `image_size`,
@@ -178,7 +178,7 @@ for k, rows in groups.items():
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-pd.concat({t: metrics.most_confused_pairs(pred.y(t), pred.probs[t], labels.vocab(t), k=5) for t in ("style", "genre")})
+pd.concat({t: metrics.most_confused_pairs(pred.y(t), pred.probs[t], labels.vocab(t), k=5) for t in ("style", "genre")}).round(3)
 
 # %% [markdown]
 # ## What the long tail costs
@@ -474,7 +474,7 @@ pd.concat({"rarest": present.nsmallest(5, "train_count"), "most frequent": prese
 # %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
 # Solution to exercise 3
 # NBVAL_IGNORE_OUTPUT
-metrics.most_confused_pairs(pred.y("artist"), pred.probs["artist"], labels.vocab("artist"), k=3)
+metrics.most_confused_pairs(pred.y("artist"), pred.probs["artist"], labels.vocab("artist"), k=3).round(3)
 
 # %% [markdown]
 # **Exercise 4 (medium).** Take the two runs with the best validation scores and compute the paired
@@ -498,6 +498,9 @@ if len(board) >= 2:
     # but pairing cancels the paintings both runs get right or both get wrong, so its interval is narrower
     # than the two own intervals suggest. Read the sign and whether 0 is inside.
     print(f"{a} - {b}, genre: {d['difference']:+.3f} [{d['ci'][0]:+.3f}, {d['ci'][1]:+.3f}] (n = {d['n']})")
+    (lo_a, hi_a), (lo_b, hi_b) = scored[a]["genre"]["top1_ci"], scored[b]["genre"]["top1_ci"]
+    print("own intervals overlap:", lo_a <= hi_b and lo_b <= hi_a, "| paired interval includes 0:",
+          d["ci"][0] <= 0 <= d["ci"][1])
 
 # %% [markdown]
 # **Exercise 5 (open-ended).** Does the main model's confidence mean anything? Group the test paintings by

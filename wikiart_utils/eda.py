@@ -45,7 +45,8 @@ def unknown_share(meta: pd.DataFrame) -> pd.DataFrame:
 
 
 def accuracy_paradox(meta: pd.DataFrame) -> pd.DataFrame:
-    """Per task: what always answering the most frequent class scores, against chance and macro-F1.
+    """Per task: what always answering the most frequent class scores, against chance (1 / the classes
+    present, as `metrics` counts it) and macro-F1.
 
     The majority baseline is the floor any reported accuracy must be read against; its macro-F1 is
     tiny, which is why macro-F1 and balanced accuracy are reported beside top-1.
@@ -60,7 +61,7 @@ def accuracy_paradox(meta: pd.DataFrame) -> pd.DataFrame:
             "task": task, "n_labelled": n, "majority_class": present.index[0] if len(present) else "",
             "majority_accuracy": round(top / n, 3) if n else float("nan"),
             "majority_macro_f1": round((2 * top / (n + top)) / len(present), 4) if n else float("nan"),
-            "chance": round(1 / len(counts), 4),
+            "chance": round(1 / len(present), 4) if len(present) else float("nan"),
             "imbalance_max_over_min": round(present.iloc[0] / present.iloc[-1], 1) if len(present) else float("nan"),
         })
     return pd.DataFrame(rows).set_index("task")
