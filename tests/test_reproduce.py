@@ -52,3 +52,19 @@ def test_reproduce_regenerates_eda_figures(tmp_path):
     for notebook in written:
         outputs = [o for c in nbformat.read(notebook, as_version=4).cells for o in c.get("outputs", [])]
         assert not [o for o in outputs if o.get("output_type") == "error"]
+        assert notebook.read_bytes().endswith(b"}\n"), f"{notebook.name} does not end as jupytext writes it"
+
+
+def test_committed_notebooks_end_as_jupytext_sync_writes_them():
+    """`make reproduce` runs `jupytext --sync` first, which ends every .ipynb with a newline: a committed
+    notebook without one is rewritten (a diff in the committed notebooks) by any run, `PROFILE=full` too."""
+    unsynced = [nb.name for nb in reproduce.notebooks() if not nb.read_bytes().endswith(b"}\n")]
+    assert not unsynced, f"end with a newline (as jupytext writes them): {unsynced}"
+
+
+def test_end_with_newline_adds_one_only_when_missing(tmp_path):
+    path = tmp_path / "nb.ipynb"
+    path.write_bytes(b"{}")
+    reproduce.end_with_newline(path)
+    reproduce.end_with_newline(path)
+    assert path.read_bytes() == b"{}\n"

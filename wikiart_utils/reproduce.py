@@ -25,6 +25,15 @@ def notebooks(folder: Path | None = None) -> list[Path]:
     return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
 
 
+def end_with_newline(path: Path) -> None:
+    """papermill writes a notebook without the final newline that jupytext's `--sync` (run first by `make
+    reproduce`) adds: ending it the same way keeps the next sync from touching the committed notebooks."""
+    with open(path, "rb+") as f:
+        f.seek(-1, os.SEEK_END)
+        if f.read(1) != b"\n":
+            f.write(b"\n")
+
+
 def reproduce(data: str | None = None, profile: str = "sample", only: list[str] | None = None,
               output_dir: str | Path | None = None, kernel: str = "python3",
               parameters: dict | None = None, caps: dict | None = None) -> list[Path]:
@@ -54,6 +63,7 @@ def reproduce(data: str | None = None, profile: str = "sample", only: list[str] 
         papermill.execute_notebook(str(source), str(target), parameters=parameters or {}, kernel_name=kernel,
                                    cwd=str(PROJECT / "notebooks"), progress_bar=False,
                                    extra_arguments=QUIET_KERNEL)
+        end_with_newline(target)
         print(f"{source.name}: executed in {time.perf_counter() - start:.0f} s -> {os.path.relpath(target)}")
         written.append(target)
     return written
