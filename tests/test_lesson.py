@@ -102,3 +102,12 @@ def test_run_tokens_of_a_fine_tuned_run_come_from_its_best_model(sample_dir, tmp
     assert torch.allclose(got.float(), expected, atol=2e-2, rtol=1e-2)
     assert len(tokens) == len(data.WikiArtDataset(sample_dir, "val", 64))
     assert len(lesson.run_tokens(run, sample_dir, "train")) == len(data.WikiArtDataset(sample_dir, "train", 64))
+
+
+def test_run_tokens_of_a_capped_run_are_of_the_paintings_it_trained_on(sample_dir, tmp_path):
+    """A run trained on `train_limit` paintings: the heads an exercise fits on its tokens see the same ones."""
+    run = train.train(sample_dir, "resnet18_gap", tmp_path / "run", **{**TINY, "train_limit": 8})
+    capped = data.WikiArtDataset(sample_dir, "train", 64, limit=8)
+    tokens = lesson.run_tokens(run, sample_dir, "train")
+    assert len(tokens) == len(capped) < len(data.WikiArtDataset(sample_dir, "train", 64))
+    assert np.array_equal(tokens.targets, capped.targets)

@@ -161,12 +161,13 @@ def real_paired() -> pd.DataFrame:
 def run_tokens(result: train.TrainResult, root: str | Path, split: str) -> features.CachedFeatureDataset:
     """The backbone tokens of a run's `split`: the cache a frozen-backbone run trained on, in
     run_dir/features/<split>; for a run whose backbone was fine-tuned (the `full` profile), the tokens of
-    its best model, extracted there once now."""
+    its best model, extracted there once now (of the training paintings the run had: its `train_limit`)."""
     path = Path(result.out) / "features" / split
     if (path / "meta.json").is_file():
         return features.CachedFeatureDataset(path)
     model, ckpt = checkpoint.load(result.best_path)
-    dataset = data.WikiArtDataset(root, split, ckpt["model_config"]["image_size"], train=False)
+    limit = TrainConfig.from_saved(ckpt["train_args"]).train_limit if split == "train" else None
+    dataset = data.WikiArtDataset(root, split, ckpt["model_config"]["image_size"], train=False, limit=limit)
     return features.cached_split(model, dataset, path, runtime.pick_device(), progress=False)
 
 
