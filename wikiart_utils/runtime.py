@@ -81,7 +81,10 @@ def set_rng_state(state: dict) -> None:
 # (benchmarks/RESULTS.md, bench_gpu.py on an H200, 2026-11-26), in GiB; it grows about linearly with the
 # batch and with the pixels of an image.
 STEP_GIB_AT_64 = {"resnet18_lstm_patch": 1.0, "resnet18_lstm_flatten": 1.3, "vgg16_lstm": 2.9,
-                  "vit_b16_lstm": 5.8, "resnet18_gap": 0.9}
+                  "vit_b16_lstm": 5.8, "resnet18_gap": 0.9,
+                  # not measured (no GPU lent since they were added): a cautious guess, EfficientNet's
+                  # depthwise blocks keep about 3x ResNet-18's activations per image for the backward pass
+                  "efficientnet_lite0_lstm": 3.0, "efficientnet_lite0_gap": 3.0}
 MAX_WORKERS = 8
 BATCH_CHOICES = (128, 64, 32, 16, 8)
 GPU_SHARE = 0.5  # of the GPU's memory a step may take by the estimate: room for the allocator, eval, fp32

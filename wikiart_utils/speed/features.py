@@ -42,6 +42,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm.auto import tqdm
 
 from .. import data, fsutil, labels, runtime
+from . import onnx_tokens
 
 CACHE_VERSION = 2  # 2: images reach the model as uint8 and are normalised inside it
 FP16_MAX = 65504.0
@@ -172,16 +173,47 @@ def _reuse_or_refuse(out: Path, fingerprint: dict, overwrite: bool) -> bool:
     return False
 
 
+ENGINES = ("auto", "torch", "onnx")
+
+
+def token_engine(model: nn.Module, dev: torch.device, engine: str, image_size: int | None,
+                 first: torch.Tensor | None) -> tuple:
+    """(images -> tokens as float32 numpy, the engine's name). On a CPU, "auto" is ONNX Runtime when it is
+    installed and its tokens equal PyTorch's on the first batch (`onnx_tokens`), else PyTorch; on a GPU
+    PyTorch, under float16 autocast (the cache is float16 anyway)."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if engine != "torch" and dev.type == "cpu" and image_size and first is not None:
+        if engine == "onnx" and not onnx_tokens.available():
+            raise ValueError("engine='onnx' needs onnxruntime and onnx: pip install onnxruntime onnx")
+        if onnx_tokens.available():
+            try:
+                return onnx_tokens.OnnxTokens(model, image_size, check=first[:8]), "onnxruntime"
+            except RuntimeError as exc:
+                if engine == "onnx":
+                    raise
+                print(f"features: {exc}; extracting with PyTorch", flush=True)
+    cuda = dev.type == "cuda"
+
+    def run(images: torch.Tensor):
+        images = images.to(dev, non_blocking=True,
+                           memory_format=torch.channels_last if cuda else torch.contiguous_format)
+        with torch.autocast(dev.type, dtype=torch.float16, enabled=cuda):
+            return model.tokens(images).float().cpu().numpy()
+    return run, "torch"
+
+
 @torch.no_grad()
 def extract_features(model: nn.Module, dataset: Dataset, out_path: str | Path, batch_size: int = 64,
                      device: str | torch.device | None = None, workers: int = 0, overwrite: bool = False,
-                     flush_every_s: float = 30.0, progress: bool = True) -> Path:
+                     flush_every_s: float = 30.0, progress: bool = True, engine: str = "auto") -> Path:
     """Run `model.tokens` over every item of `dataset` once and write the cache directory `out_path`.
 
-    The model is put in eval mode (frozen BatchNorm statistics, no dropout). On CUDA the backbone runs
-    under float16 autocast (the cache is float16 anyway). Returns `out_path`. If `out_path` already
-    holds the cache of this model and dataset it is returned as is; a cache of anything else raises
-    FileExistsError unless `overwrite`. An interrupted run continues from `<out_path>.part/`.
+    The model is put in eval mode (frozen BatchNorm statistics, no dropout). `engine` (`token_engine`):
+    on a CPU ONNX Runtime by default, checked against PyTorch; on CUDA float16 autocast. Returns
+    `out_path`. If `out_path` already holds the cache of this model and dataset it is returned as is; a
+    cache of anything else raises FileExistsError unless `overwrite`. An interrupted run continues from
+    `<out_path>.part/`.
     """
     _check_no_augmentation(dataset)
     out = Path(out_path)
@@ -203,13 +235,12 @@ def extract_features(model: nn.Module, dataset: Dataset, out_path: str | Path, b
                         num_workers=workers, collate_fn=_collate_keep_positions, pin_memory=cuda)
     start, last_flush, position = time.time(), time.time(), cache.done
     bar = tqdm(total=n, initial=cache.done, desc=f"features {out.name}", disable=not progress, leave=False)
+    run, used = None, None
     for images, batch_targets, good, count in loader:
         if images is not None:
-            images = images.to(dev, non_blocking=True,
-                                memory_format=torch.channels_last if cuda else torch.contiguous_format)
-            with torch.autocast(dev.type, dtype=torch.float16, enabled=cuda):
-                tokens = model.tokens(images)
-            tokens = tokens.float().clamp_(-FP16_MAX, FP16_MAX).half().cpu().numpy()
+            if run is None:  # the first batch checks the engine against PyTorch
+                run, used = token_engine(model, dev, engine, getattr(dataset, "image_size", None), images)
+            tokens = np.clip(run(images), -FP16_MAX, FP16_MAX).astype(np.float16)
             cache.write(position + good.numpy(), tokens, batch_targets.numpy())
         position += count
         bar.update(count)
@@ -222,7 +253,8 @@ def extract_features(model: nn.Module, dataset: Dataset, out_path: str | Path, b
     cache.flush(position)
     cache.finish(out, {"version": CACHE_VERSION, "dtype": "float16", "tasks": list(labels.TASKS),
                        "fingerprint": fingerprint, "paths": [str(p) for p in getattr(dataset, "paths", [])],
-                       "seconds_this_session": round(time.time() - start, 2)})
+                       "seconds_this_session": round(time.time() - start, 2),
+                       "engine_this_session": used})
     return out
 
 
