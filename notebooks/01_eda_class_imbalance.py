@@ -48,20 +48,19 @@ if "google.colab" in sys.modules:
     os.chdir(f"{PROJECT_DIR}/notebooks")
 
 # %% [markdown]
-# **Parameters** (papermill can override them): `DATA_DIR=None` runs on the embedded real sample,
+# **Parameters** (the cell below; change them to run elsewhere): `DATA_DIR=None` runs on the embedded real sample,
 # `data/real-sample/`: 2,426 real WikiArt paintings by painters who died by 1926 (public domain).
 # `DATA_DIR="synthetic"` uses a generated sample instead (labels drawn from WikiArt's frequencies, pixels
-# made up: what the unit tests use); a path runs on your own dataset directory. `PROFILE` is passed to every
-# notebook by `python -m wikiart_utils reproduce`; this one does not use it.
+# made up: what the unit tests use); a path runs on your own dataset directory. `PROFILE` ("sample" or "full",
+# the GPU settings) matters from notebook 03 on; this one does not use it.
 
 # %% tags=["parameters"]
 DATA_DIR = None      # a dataset directory with metadata.csv; None = the embedded real sample; "synthetic"
 PROFILE = "sample"   # "sample" (CPU, minutes) or "full" (real WikiArt); unused in this notebook
 FIGURES = "../figures"
 
-# %%
+# %% tags=["nbval-ignore-output"]
 # %matplotlib inline
-# NBVAL_IGNORE_OUTPUT
 from pathlib import Path
 import pandas as pd
 import matplotlib.pyplot as plt
@@ -264,7 +263,7 @@ twice.head()
 # answering it scores (`majority_accuracy`, `majority_macro_f1` averaged over the classes present),
 # `chance` = 1 / the number of classes *present* among the labelled paintings (uniform random guessing
 # over the 8 styles the sample holds, not all 27: guessing among classes that never occur would flatter a
-# model; the tables of notebooks 03-07 use the same rule), and the max/min ratio of the long-tail plots.
+# model; the tables of notebooks 03-08 use the same rule), and the max/min ratio of the long-tail plots.
 
 # %%
 eda.accuracy_paradox(meta)
@@ -307,7 +306,7 @@ print(old["note"])
 # %% [markdown]
 # ## Exercises
 #
-# Solutions are hidden below each exercise; try first.
+# Each solution is folded under the exercise: try first, then open it. Its code is the cell that follows.
 
 # %% [markdown]
 # **Exercise 1 (quick).** What share of the artist labels is unknown in the **train** split only? Is it
@@ -315,18 +314,20 @@ print(old["note"])
 #
 # <details><summary>Hint</summary>Filter <code>meta[meta.split == "train"]</code> and pass it to
 # <code>eda.unknown_share</code>.</details>
-
-# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
-# Solution to exercise 1
-shares = {split: eda.unknown_share(meta[meta.split == split])["unknown_share"] for split in ("train", "val", "test")}
-pd.DataFrame({**shares, "whole sample": eda.unknown_share(meta)["unknown_share"]})
-
-# %% [markdown]
+#
+# <details><summary>Solution</summary>
+#
 # 0.422 in train against 0.420 overall (the `artist` row). The splits are stratified by style, not by
 # artist, yet the shares agree: the split hashes each file name, which is as good as random with respect to
 # who painted it. The artist shares of the small val and test splits (243 paintings each) wander further
 # (0.387 and 0.436): with 243 paintings a share of 0.42 has a standard error of about 0.03, so gaps of that
 # size are what chance alone produces.
+#
+# </details>
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+shares = {split: eda.unknown_share(meta[meta.split == split])["unknown_share"] for split in ("train", "val", "test")}
+pd.DataFrame({**shares, "whole sample": eda.unknown_share(meta)["unknown_share"]})
 
 # %% [markdown]
 # **Exercise 2 (medium).** Compute the majority baseline of each task on the **full WikiArt**
@@ -335,16 +336,18 @@ pd.DataFrame({**shares, "whole sample": eda.unknown_share(meta)["unknown_share"]
 #
 # <details><summary>Hint</summary>The majority baseline is <code>counts.max() / counts.sum()</code>; for
 # artist and genre, <code>real_counts</code> counts labelled paintings only.</details>
+#
+# <details><summary>Solution</summary>
+#
+# Style changes most: with only 8 styles, Impressionism holds almost half of the sample, while among the
+# full WikiArt's 27 styles it is a much smaller share. A baseline belongs to a dataset, never to a task.
+#
+# </details>
 
 # %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
-# Solution to exercise 2
 sample_base = eda.accuracy_paradox(meta)["majority_accuracy"]
 full_base = pd.Series({t: eda.real_counts(t).max() / eda.real_counts(t).sum() for t in wu.labels.TASKS})
 pd.DataFrame({"sample": sample_base, "full WikiArt": full_base.round(3)})
-
-# %% [markdown]
-# Style changes most: with only 8 styles, Impressionism holds almost half of the sample, while among the
-# full WikiArt's 27 styles it is a much smaller share. A baseline belongs to a dataset, never to a task.
 
 # %% [markdown]
 # **Exercise 3 (open-ended).** Max/min ratios depend on the rarest class alone. Find a measure of
@@ -354,9 +357,18 @@ pd.DataFrame({"sample": sample_base, "full WikiArt": full_base.round(3)})
 # <details><summary>Hint</summary><code>eda.effective_classes(counts)</code> computes exp(−Σ p log p);
 # compare it with the number of classes present. Also try the Gini coefficient or the share of paintings
 # in the largest 10% of classes.</details>
+#
+# <details><summary>Solution</summary>
+#
+# The effective number of classes is well below the number present in every case: the sample's 8 styles
+# behave like about 4 equally frequent ones. Relative to its number of classes (the last two columns), style
+# is the most uneven task, both here and in the full WikiArt. Another measure worth reporting is the
+# smallest class's *test* support: a class with a handful of test paintings gets a per-class score too
+# noisy to read, whatever the global ratios say. The Gini coefficient of the counts is a third option.
+#
+# </details>
 
 # %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
-# Solution to exercise 3
 rows = {}
 for task in wu.labels.TASKS:
     here, whole = eda.label_counts(meta, task), eda.real_counts(task)
@@ -366,13 +378,6 @@ table = pd.DataFrame.from_dict(rows, orient="index")
 table["effective/present here"] = (table["effective here"] / table["present here"]).round(2)
 table["effective/present full"] = (table["effective full"] / table["present full"]).round(2)
 table
-
-# %% [markdown]
-# The effective number of classes is well below the number present in every case: the sample's 8 styles
-# behave like about 4 equally frequent ones. Relative to its number of classes (the last two columns), style
-# is the most uneven task, both here and in the full WikiArt. Another measure worth reporting is the
-# smallest class's *test* support: a class with a handful of test paintings gets a per-class score too
-# noisy to read, whatever the global ratios say. The Gini coefficient of the counts is a third option.
 
 # %% [markdown]
 # ## Further reading

@@ -28,9 +28,7 @@
 # 2. what the torch **Dataset** returns: a uint8 image that decodes safely (CMYK, grey, 16-bit, EXIF-rotated;
 #    damaged files skipped, never crashing an epoch) and the three labels, with `-1` where unknown;
 # 3. the `torchvision.transforms.v2` pipelines for training and evaluation, read from their printout;
-# 4. a **DataLoader**, what one labelled batch looks like, and how many images per second it delivers;
-# 5. why decoding can move to the GPU, and that the GPU path gives the same batches (same paintings and
-#    labels; pixels within a few levels, from a different decoder and resizer).
+# 4. a **DataLoader**, what one labelled batch looks like, and how many images per second it delivers.
 
 # %%
 # Colab only: clone the course into /content, install it, work in its notebooks/ folder. Locally: nothing.
@@ -45,7 +43,7 @@ if "google.colab" in sys.modules:
     os.chdir(f"{PROJECT_DIR}/notebooks")
 
 # %% [markdown]
-# **Parameters** (papermill can override them): `DATA_DIR=None` runs on the embedded real sample of
+# **Parameters** (the cell below; change them to run elsewhere): `DATA_DIR=None` runs on the embedded real sample of
 # notebook 01, `"synthetic"` on a generated one (made-up pixels), a path on your own dataset directory.
 # `IMAGE_SIZE=96` and `WORKERS=0` keep the notebook quick on a laptop CPU; `WORKERS=0` also works everywhere
 # (worker processes can need extra care on Windows and macOS). `PROFILE` is unused here.
@@ -65,7 +63,6 @@ import pandas as pd
 import torch
 import wikiart_utils as wu
 from wikiart_utils import data, eda, metadata, plots, splits
-from wikiart_utils.speed import gpu_input
 
 torch.manual_seed(0)
 Path(FIGURES).mkdir(exist_ok=True)
@@ -115,14 +112,10 @@ print(f"{groups.nunique()} paintings in {len(meta)} files; paintings in more tha
 #
 # `WikiArtDataset(root, split, image_size)` returns `(image, targets)`: the image as a uint8 tensor
 # `[3, H, W]` and the three class indices in the order artist, genre, style — `-1` where unknown.
-# Images stay uint8 until the model: its first step, `data.normalize`, applies the ImageNet normalisation
-# (scale to [0, 1], subtract the per-channel mean of the ImageNet photos and divide by their standard
-# deviation — the input the pretrained backbones were trained on) on the model's own device. The loader
-# workers then skip a float pass over every pixel, and a batch crossing to the GPU is 4x smaller (1 byte a
-# value instead of 4). Large JPEGs are decoded already scaled down: a JPEG stores 8×8 pixel blocks as
-# frequency coefficients (the discrete cosine transform, DCT), and libjpeg-turbo can rebuild each block at
-# 1/2, 1/4 or 1/8 of its size directly (`WikiArtDataset.load`: a 1280x1024 painting comes out at 320x256
-# for 224 px), so no full-size image is ever built. `train_set[i]` loads painting `i` and applies the
+# Images stay uint8 until the model: its first step, `data.normalize`, scales the pixels the way its
+# pretrained backbone was trained (ImageNet's per-channel mean and standard deviation for torchvision's
+# networks, [-1, 1] for EfficientNet-Lite0), so the loader does no float work at all. Large JPEGs are decoded
+# already scaled down, so no full-size image is ever built. `train_set[i]` loads painting `i` and applies the
 # split's transform (next section).
 
 # %%
@@ -230,51 +223,19 @@ grid
 # ## Throughput
 #
 # How many images per second does the loader deliver, with the work in the main process (`workers=0`) or
-# in two worker processes? The numbers below depend on your machine, so the course's notebook tests ignore
-# this cell's output (its `NBVAL_IGNORE_OUTPUT` marker). The sample's images are small 128-px JPEGs: full-size
-# paintings decode many times slower.
+# in two worker processes? The numbers below depend on your machine. The sample's images are small 128-px
+# JPEGs: full-size paintings decode many times slower.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 for workers in (0, 2):
     loader = data.make_loader(train_set, batch_size=BATCH_SIZE, shuffle=True, workers=workers)
     print(f"workers={workers}:", data.measure_throughput(loader, max_batches=10))
 
 # %% [markdown]
 # How much two workers help depends on how many cores are free: on a 2-core machine they share them with
-# the main process. Full-size paintings are another matter: on an H200 the course's models train at
-# 1,300–4,700 images/s at 224 px, while two CPU workers deliver 923 augmented images/s from a prepared copy
-# (`benchmarks/RESULTS.md`, "gpu_check.sh on an H200"). So on the full dataset, decode the original JPEGs
-# once into a prepared 256-px copy (`python -m wikiart_utils prepare`) and use 2+ workers;
-# `python benchmarks/bench_loader.py` compares the pipelines side by side.
-
-# %% [markdown]
-# ## Decoding on the GPU
-#
-# With two CPU cores (Colab) the workers cannot decode and augment JPEGs as fast as a GPU trains. On the GPU
-# path the workers only read each file's bytes; the GPU decodes a whole batch at once (nvJPEG, NVIDIA's JPEG
-# decoder, through `torchvision.io.decode_jpeg`) and draws the random crop and flip per painting there
-# (`gpu_input`; colour jitter too, if one is asked for). The training command (notebook 03) chooses it with
-# `--decode`: `gpu`, `cpu`, or `auto`, the default, which takes the GPU path on a CUDA GPU when the loader
-# has at most 4 workers. The same functions run on CPU tensors, which is how they are tested — here on this
-# CPU, the first batch of the validation split, compared with the CPU loader's:
-
-# %%
-gpu_style = gpu_input.make_gpu_loader(val_set, batch_size=BATCH_SIZE, workers=0, device="cpu")
-images, targets = next(iter(gpu_style))
-print("GPU-path batch:", tuple(images.shape), images.dtype, "| targets:", tuple(targets.shape),
-      "| channels_last:", images.is_contiguous(memory_format=torch.channels_last))
-cpu_images, cpu_targets = next(iter(data.make_loader(val_set, batch_size=BATCH_SIZE, workers=0)))
-diff = (images.int() - cpu_images.int()).abs().float()
-print("same targets as the CPU loader:", torch.equal(targets, cpu_targets),
-      f"| pixel difference (0-255): mean {diff.mean():.1f}, 99th percentile {diff.flatten().quantile(0.99):.0f}")
-
-# %% [markdown]
-# The GPU path hands the model the same thing as the CPU loader: a uint8 batch of the same shape with the
-# same `[BATCH_SIZE, 3]` targets, laid out channels_last, so the training loop does not care which path fed
-# it. The pixels differ by a level or two on average (out of 255): another JPEG decoder and another resize
-# implementation round differently, far less than any training augmentation changes.
-# On an H200 with 2 workers it delivered 3,846 images/s from prepared files (same source as above).
+# the main process. Full-size paintings decode many times slower than these 128-px ones: on the full dataset,
+# decode the original JPEGs once into a prepared 256-px copy (`python -m wikiart_utils prepare`) and use two
+# or more workers. On a GPU the course can also decode the JPEGs there (`docs/gpu.md`).
 
 # %% [markdown]
 # ## Take-aways
@@ -284,15 +245,14 @@ print("same targets as the CPU loader:", torch.equal(targets, cpu_targets),
 #   (CMYK, grey, 16-bit) decode to RGB uint8; a damaged one is dropped from its batch, not fatal.
 # - Read a transform from its printout: the training crops keep 50–100% of the painting, flip it, and
 #   leave its colours alone.
-# - Decoding, not the model, is usually the bottleneck on a 2-core machine — prepare the data once, and on
-#   a GPU decode there.
+# - Decoding, not the model, is often the bottleneck on a 2-core machine: prepare the data once.
 #
 # Next: `03_train_resnet18_lstm_patch.ipynb`.
 
 # %% [markdown]
 # ## Exercises
 #
-# Solutions are hidden below each exercise; try first.
+# Each solution is folded under the exercise: try first, then open it. Its code is the cell that follows.
 
 # %% [markdown]
 # **Exercise 1 (quick).** Verify, using only `metadata.csv`, that no image content (`sha256`) appears in
@@ -300,15 +260,17 @@ print("same targets as the CPU loader:", torch.equal(targets, cpu_targets),
 #
 # <details><summary>Hint</summary>Group <code>meta</code> by <code>sha256</code> and count the distinct
 # splits of each group with <code>nunique</code>.</details>
-
-# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
-# Solution to exercise 1
-per_hash = meta.groupby("sha256").split.nunique()
-print(f"{len(per_hash)} distinct contents; in more than one split: {(per_hash > 1).sum()}")
-
-# %% [markdown]
+#
+# <details><summary>Solution</summary>
+#
 # None. The check by bytes complements the one by file name: a painting uploaded twice under two names
 # would escape the name check.
+#
+# </details>
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+per_hash = meta.groupby("sha256").split.nunique()
+print(f"{len(per_hash)} distinct contents; in more than one split: {(per_hash > 1).sum()}")
 
 # %% [markdown]
 # **Exercise 2 (medium).** Build a training transform with colour jitter (brightness and contrast 0.4) and
@@ -318,9 +280,18 @@ print(f"{len(per_hash)} distinct contents; in more than one split: {(per_hash > 
 # <details><summary>Hint</summary><code>data.train_transform(IMAGE_SIZE, color_jitter=0.4)</code> appends a
 # <code>v2.ColorJitter</code>. Pass <code>path=</code> and <code>paintings=</code> (the painting's metadata
 # row, once per image shown).</details>
+#
+# <details><summary>Solution</summary>
+#
+# The printout now ends with `ColorJitter`, and the views differ in brightness and contrast as well as in
+# crop. For a style classifier that is a mixed blessing: the palette is part of what makes a painting
+# Fauvist or Impressionist, and on real paintings the old recipe with jitter scored lower — though with its
+# crops changed at the same time and overlapping intervals (see "Transforms"), so a run that changes only
+# the jitter would be the real test.
+#
+# </details>
 
 # %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
-# Solution to exercise 2
 torch.manual_seed(0)
 jitter = data.train_transform(IMAGE_SIZE, color_jitter=0.4)
 print(jitter)
@@ -328,13 +299,6 @@ painting = train_set.load(1)
 views = [data.to_display(painting)] + [data.to_display(jitter(painting)) for _ in range(3)]
 plots.image_grid(views, ["original", "jitter 1", "jitter 2", "jitter 3"], ncols=4,
                  path=f"{FIGURES}/02_exercise_color_jitter.png", paintings=train_set.meta.iloc[[1] * 4])
-
-# %% [markdown]
-# The printout now ends with `ColorJitter`, and the views differ in brightness and contrast as well as in
-# crop. For a style classifier that is a mixed blessing: the palette is part of what makes a painting
-# Fauvist or Impressionist, and on real paintings the old recipe with jitter scored lower — though with its
-# crops changed at the same time and overlapping intervals (see "Transforms"), so a run that changes only
-# the jitter would be the real test.
 
 # %% [markdown]
 # **Exercise 3 (open-ended).** The splits keep each *painting* in one split, but a painter's paintings are
@@ -345,9 +309,19 @@ plots.image_grid(views, ["original", "jitter 1", "jitter 2", "jitter 3"], ncols=
 # <details><summary>Hint</summary>Hash each painter slug (e.g. <code>hashlib.sha256</code>) to a number
 # 0–9: 0 → test, 1 → val, else train. Then count the test paintings whose artist also appears in
 # train.</details>
+#
+# <details><summary>Solution</summary>
+#
+# With painters of very different sizes the split sizes drift away from 80/10/10 and the style
+# shares no longer agree across splits. No test artist is ever seen in training, so the artist task becomes
+# meaningless: every test painting's artist is a class the model was never trained on, so its artist
+# score there measures nothing (chance at best). A painter-disjoint split suits a question like "does the
+# style model generalise to painters it has never seen?", not this multitask course. That is the leakage
+# trade-off Kaufman et al. discuss: decide what "unseen" must mean before you split.
+#
+# </details>
 
 # %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
-# Solution to exercise 3
 import hashlib
 bucket = meta.painter.map(lambda p: int(hashlib.sha256(p.encode()).hexdigest(), 16) % 10)
 by_painter = meta.assign(split=bucket.map(lambda b: "test" if b == 0 else "val" if b == 1 else "train"))
@@ -355,14 +329,6 @@ print(by_painter.split.value_counts().to_string())
 test_artists = by_painter.query("split == 'test' and artist != ''").artist
 print("labelled test artists also in train:", test_artists.isin(by_painter.query("split == 'train'").artist).sum())
 eda.split_balance(by_painter, "style").round(3)
-
-# %% [markdown]
-# With painters of very different sizes the split sizes drift away from 80/10/10 and the style
-# shares no longer agree across splits. No test artist is ever seen in training, so the artist task becomes
-# meaningless: every test painting's artist is a class the model was never trained on, so its artist
-# score there measures nothing (chance at best). A painter-disjoint split suits a question like "does the
-# style model generalise to painters it has never seen?", not this multitask course. That is the leakage
-# trade-off Kaufman et al. discuss: decide what "unseen" must mean before you split.
 
 # %% [markdown]
 # ## Further reading

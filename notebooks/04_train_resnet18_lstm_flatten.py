@@ -62,7 +62,7 @@ SETTINGS = {
 # flatten's LSTM takes 512 steps per painting, about twice GAP's time per step on a CPU: on the sample its budget
 # is cut (fewer paintings and epochs, printed below); on a GPU it trains like the others
 FLATTEN_CUT = {"sample": dict(epochs=2, train_limit=800), "full": {}}
-CAPS = {}              # settings put over the profile's for a quick check of its code paths, e.g. {"epochs": 2}
+CAPS = {}
 CHECKPOINTS = "../checkpoints"
 FIGURES = "../figures"
 
@@ -138,8 +138,7 @@ lesson.budget_table(root, {"resnet18_lstm_patch (notebook 03)": settings, ABLATI
 #
 # ## Training the channel-sequence model
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 result, val_table = lesson.train_and_report(root, VARIANT, flatten_settings, CHECKPOINTS, FIGURES,
                                             f"04_curves_{VARIANT}.png")
 val_table
@@ -157,8 +156,7 @@ print("labelled validation paintings per task:", lesson.labelled_counts(val_tabl
 #
 # Same backbone, the patch run's budget, global average pooling straight into the heads.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 gap, gap_table = lesson.train_and_report(root, ABLATION, settings, CHECKPOINTS, FIGURES, f"04_curves_{ABLATION}.png")
 columns = ["n", "top1", "top1_ci", "macro_f1", "majority_baseline"]
 pd.concat({f"{VARIANT} (cut budget)": val_table[columns], ABLATION: gap_table[columns]})
@@ -238,14 +236,21 @@ lesson.real_paired()
 #
 # <details><summary>Hint</summary><code>lesson.real_paired()</code> is a DataFrame: <code>idxmax()</code> on the
 # <code>difference</code> column, and <code>hi - lo</code> for the width.</details>
+#
+# <details><summary>Solution</summary>
+#
+# The cell prints the row (runs and task) with the largest difference and the one with the narrowest
+# interval. The largest differences are those of the pretrained model against a from-scratch one; the
+# narrowest intervals are on style, the widest on artist: artist has the fewest labelled test paintings (n),
+# so the most sampling noise — the width shrinks like 1/√n.
+#
+# </details>
 
 # %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
-# Solution to exercise 1
 paired = lesson.real_paired()
 paired["width"] = paired["hi"] - paired["lo"]
 print("largest difference:", paired["difference"].idxmax(), f"{paired['difference'].max():+.3f}")
 print("narrowest interval:", paired["width"].idxmin(), f"{paired['width'].min():.3f} wide")
-# The widest intervals are on artist: fewest labelled test paintings (n), so the most sampling noise.
 
 # %% [markdown]
 # **Exercise 2 (medium).** How many parameters does GAP's head have, and how many does the LSTM add in the
@@ -254,9 +259,18 @@ print("narrowest interval:", paired["width"].idxmin(), f"{paired['width'].min():
 # <details><summary>Hint</summary>A PyTorch LSTM layer with input size d and hidden size h has
 # 4·h·(d + h + 2) parameters (four gates, two bias vectors); the LayerNorm before it has 2·d; each head is a
 # Linear(h_in, classes) with classes + h_in·classes parameters.</details>
+#
+# <details><summary>Solution</summary>
+#
+# There are 128 + 10 + 27 = 165 classes. GAP's heads read the 512-d average: (512 + 1) · 165 = 84,645
+# parameters. Patch adds an LSTM over 512-d tokens, 4 · 256 · (512 + 256 + 2) = 788,480, and its LayerNorm,
+# 1,024, and its heads read 256-d states: (256 + 1) · 165 = 42,405, in all 831,909. Flatten's LSTM reads 49-d
+# tokens: 4 · 256 · (49 + 256 + 2) + 98 = 314,466, plus the same heads, 356,871. The cell prints the formula
+# and the model's own count for each; they agree.
+#
+# </details>
 
 # %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
-# Solution to exercise 2
 from wikiart_utils import labels
 classes = sum(labels.num_classes().values())
 heads = lambda d: (d + 1) * classes  # noqa: E731  (three Linear layers reading a d-dim vector)
@@ -275,10 +289,19 @@ for variant, formula in [("resnet18_gap", heads(512)), ("resnet18_lstm_patch", l
 # it permutes <code>model.tokens(x)</code> along dimension 1 before <code>model.head</code>, and score it with
 # <code>engine.validate</code>. For the second question, think about what distinguishes channel 17 from
 # channel 300 in a randomly initialised network.</details>
+#
+# <details><summary>Solution</summary>
+#
+# This cut-budget model has barely learned anything (compare its style accuracy with the majority baseline
+# on its line), yet shuffling still changes its validation loss: its LSTM depends on the channel order it was
+# trained with. Repeat it on a model trained for the full budget before reading more into it. A fixed
+# shuffle applied from the start of training from scratch changes nothing that matters: a random
+# network's channels are interchangeable, so the backbone would simply learn its detectors in the new
+# order. Channel order is an arbitrary sequence, which is one reason flatten trails patch.
+#
+# </details>
 
-# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
-# Solution to exercise 3
-# NBVAL_IGNORE_OUTPUT
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["nbval-ignore-output", "solution"]
 class Shuffled(torch.nn.Module):
     """A trained model whose tokens are permuted before its LSTM reads them."""
     def __init__(self, net, order):
@@ -295,12 +318,6 @@ for name, candidate in [("as trained", trained), ("channels shuffled", Shuffled(
     scores = engine.validate(candidate, val_loader, torch.device("cpu"))
     print(f"{name:<18} val loss {scores['val_loss']:.3f}, style accuracy {scores['val_style_acc']:.3f} "
           f"(majority baseline {val_table.loc['style', 'majority_baseline']}), mean macro-F1 {scores['val_mean_f1']:.3f}")
-# This cut-budget model has barely learned anything (compare its style accuracy with the majority baseline
-# on its line), yet shuffling still changes its validation loss: its LSTM depends on the channel order it was
-# trained with. Repeat it on a model trained for the full budget before reading more into it. A fixed
-# shuffle applied from the start of training from scratch changes nothing that matters: a random
-# network's channels are interchangeable, so the backbone would simply learn its detectors in the new
-# order. Channel order is an arbitrary sequence, which is one reason flatten trails patch.
 
 # %% [markdown]
 # ## Further reading

@@ -54,7 +54,7 @@ SETTINGS = {
     # "auto": workers from the machine's cores, the largest batch that fits its GPU (printed below)
     "full": dict(image_size=224, epochs=10, batch_size="auto", pretrained=True, freeze_backbone=1, workers="auto"),
 }
-CAPS = {}              # settings put over the profile's for a quick check of its code paths, e.g. {"epochs": 2}
+CAPS = {}
 CHECKPOINTS = "../checkpoints"
 FIGURES = "../figures"
 
@@ -104,8 +104,7 @@ print({key: getattr(run, key) for key in ("lr", "warmup_epochs", "task_weights",
 # A higher learning rate (2e-3) and equal task weights (1 each, as printed), the backbone frozen for all epochs.
 # The first line of the log says what learns.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 result, val_table = lesson.train_and_report(root, VARIANT, settings, CHECKPOINTS, FIGURES, f"05_curves_{VARIANT}.png")
 val_table
 
@@ -164,9 +163,16 @@ lesson.real_table(["resnet18_gap", "resnet18_lstm_patch", VARIANT])
 # <details><summary>Hint</summary>A cache stores N × T × D float16 values (2 bytes each) in
 # <code>tokens.npy</code>; <code>lesson.run_tokens(result, root, "train")</code> (the run's cache) gives N
 # and (T, D).</details>
+#
+# <details><summary>Solution</summary>
+#
+# N × T × D × 2 bytes: at 64 px VGG-16's map is 2 × 2, so T = 4 tokens of D = 512 values. The cell prints each
+# split's size by that formula beside the size of its `tokens.npy`, which agree (the file adds a header of a
+# few bytes). At 224 px the same paintings would have 49 tokens each, about 12 times as much.
+#
+# </details>
 
 # %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
-# Solution to exercise 1
 for split in ("train", "val"):
     cache = lesson.run_tokens(result, root, split)
     (t, d), n = cache.token_shape, len(cache)
@@ -184,10 +190,16 @@ print(f"at 224 px (49 tokens): {n_train * 49 * 512 * 2 / 1e6:.1f} MB for the sam
 # <details><summary>Hint</summary>Write a module taking tokens (B, T, D) to <code>{task: logits}</code> and give
 # it to <code>lesson.fit_on_cache(module, result, root, epochs=1)</code>; the LSTM run's epochs are in
 # <code>result.history</code>.</details>
+#
+# <details><summary>Solution</summary>
+#
+# One epoch each, and not quite the same schedule (the run warms its learning rate up): a first look,
+# not a verdict. On 4 tokens per painting (64 px) an LSTM has little sequence to exploit, so expect the
+# two to be close, each ahead on some task. Exercise 3 compares heads on equal terms.
+#
+# </details>
 
-# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
-# Solution to exercise 2
-# NBVAL_IGNORE_OUTPUT
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["nbval-ignore-output", "solution"]
 class LinearProbe(torch.nn.Module):
     """The average of the tokens, layer-normalised, into one Linear per task: no LSTM."""
     def __init__(self, dim: int):
@@ -202,9 +214,6 @@ probe = lesson.fit_on_cache(LinearProbe(512), result, root, epochs=1)
 first = result.history[0]
 for task in labels.TASKS:
     print(f"{task:<6} macro-F1: linear heads {probe[f'val_{task}_f1']:.3f} | LSTM run, epoch 1 {first[f'val_{task}_f1']:.3f}")
-# One epoch each, and not quite the same schedule (the run warms its learning rate up): a first look,
-# not a verdict. On 4 tokens per painting (64 px) an LSTM has little sequence to exploit, so expect the
-# two to be close, each ahead on some task. Exercise 3 compares heads on equal terms.
 
 # %% [markdown]
 # **Exercise 3 (open-ended).** The LSTM's summary is its **last** hidden state. Would the **mean** of its
@@ -214,17 +223,20 @@ for task in labels.TASKS:
 # <details><summary>Hint</summary><code>models.build_model(VARIANT, image_size=..., readout="mean")</code> builds
 # the same model with another readout; <code>features.HeadOnly(model)</code> turns it into a tokens → logits
 # module for <code>lesson.fit_on_cache</code>.</details>
+#
+# <details><summary>Solution</summary>
+#
+# At 64 px the LSTM reads only 4 tokens, so the readouts have little room to differ. A trustworthy answer
+# needs full runs on several seeds, scored on the same test paintings with paired intervals (notebook 04).
+#
+# </details>
 
-# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
-# Solution to exercise 3
-# NBVAL_IGNORE_OUTPUT
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["nbval-ignore-output", "solution"]
 for readout in ("last", "mean", "attention"):
     torch.manual_seed(0)
     head = features.HeadOnly(models.build_model(VARIANT, image_size=settings["image_size"], readout=readout))
     scores = lesson.fit_on_cache(head, result, root, epochs=3)
     print(f"{readout:<9} val mean macro-F1 {scores['val_mean_f1']:.3f}, style accuracy {scores['val_style_acc']:.3f}")
-# At 64 px the LSTM reads only 4 tokens, so the readouts have little room to differ. A trustworthy answer
-# needs full runs on several seeds, scored on the same test paintings with paired intervals (notebook 04).
 
 # %% [markdown]
 # ## Further reading

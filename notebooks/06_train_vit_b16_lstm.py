@@ -56,7 +56,7 @@ SETTINGS = {
     # "auto": workers from the machine's cores, the largest batch that fits its GPU (printed below)
     "full": dict(image_size=224, epochs=10, batch_size="auto", pretrained=True, freeze_backbone=1, workers="auto"),
 }
-CAPS = {}              # settings put over the profile's for a quick check of its code paths, e.g. {"epochs": 2}
+CAPS = {}
 CHECKPOINTS = "../checkpoints"
 FIGURES = "../figures"
 
@@ -100,8 +100,7 @@ model = lesson.show_shapes(VARIANT, sizes=(settings["image_size"], 224))
 run = lesson.run_settings(VARIANT, settings)
 print({key: getattr(run, key) for key in ("lr", "warmup_epochs", "task_weights", "freeze_epochs", "cached_features")})
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 result, val_table = lesson.train_and_report(root, VARIANT, settings, CHECKPOINTS, FIGURES, f"06_curves_{VARIANT}.png")
 val_table
 
@@ -159,9 +158,15 @@ lesson.real_table(["resnet18_gap", "resnet18_lstm_patch", VARIANT])
 #
 # <details><summary>Hint</summary>(S/16)² patches plus one class token. <code>model.backbone.position_embedding(h, w)</code>
 # returns the embeddings for an h×w grid of patches (plus the class token's).</details>
+#
+# <details><summary>Solution</summary>
+#
+# The model was built for 224 px (a 14x14 grid of learned embeddings): every other grid is a bicubic
+# interpolation of it, which is also how ImageNet weights made for 224 px are reused at other sizes.
+#
+# </details>
 
 # %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
-# Solution to exercise 1
 for s in (96, 128, 384):
     side = s // 16
     with torch.no_grad():
@@ -169,8 +174,6 @@ for s in (96, 128, 384):
     pos = tuple(model.backbone.position_embedding(side, side).shape)
     print(f"{s} px: predicted {side}x{side} + 1 = {side * side + 1} tokens; model.tokens {shape}; "
           f"position embeddings {pos}")
-# The model was built for 224 px (a 14x14 grid of learned embeddings): every other grid is a bicubic
-# interpolation of it, which is also how ImageNet weights made for 224 px are reused at other sizes.
 
 # %% [markdown]
 # **Exercise 2 (medium).** The class token comes last. What do the heads get from it **alone**? Train the
@@ -179,10 +182,17 @@ for s in (96, 128, 384):
 #
 # <details><summary>Hint</summary>A module whose forward is <code>net.head(tokens[:, -1:])</code> reads only the
 # class token; wrap a fresh <code>models.build_model(...)</code> and use <code>lesson.fit_on_cache</code>.</details>
+#
+# <details><summary>Solution</summary>
+#
+# In a random ViT the class token is a random mixture of the patches; whether the LSTM's walk over the
+# patches adds to it is what this compares (one seed and three epochs: a first look). At 64 px there are
+# only 16 patches, on a random encoder: if the two lines are within a point or two of each other, this
+# validation split cannot tell them apart.
+#
+# </details>
 
-# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
-# Solution to exercise 2
-# NBVAL_IGNORE_OUTPUT
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["nbval-ignore-output", "solution"]
 from wikiart_utils import models
 
 class LastTokens(torch.nn.Module):
@@ -199,10 +209,6 @@ for name, keep in (("class token only", 1), ("all tokens", None)):
     torch.manual_seed(0)
     scores = lesson.fit_on_cache(LastTokens(keep), result, root, epochs=3)
     print(f"{name:<17} val mean macro-F1 {scores['val_mean_f1']:.3f}, style accuracy {scores['val_style_acc']:.3f}")
-# In a random ViT the class token is a random mixture of the patches; whether the LSTM's walk over the
-# patches adds to it is what this compares (one seed and three epochs: a first look). At 64 px there are
-# only 16 patches, on a random encoder: if the two lines are within a point or two of each other, this
-# validation split cannot tell them apart.
 
 # %% [markdown]
 # **Exercise 3 (open-ended).** How different are the random transformer's tokens? Measure the cosine
@@ -211,9 +217,16 @@ for name, keep in (("class token only", 1), ("all tokens", None)):
 #
 # <details><summary>Hint</summary><code>lesson.run_tokens(result, root, "val").batch(range(64))</code>
 # gives 64 paintings' tokens; <code>F.normalize</code> then a matrix product gives all cosine similarities.</details>
+#
+# <details><summary>Solution</summary>
+#
+# Both means are well above 0: a random encoder mixes every patch with every other, so the tokens of one
+# painting, and even the class tokens of different paintings, share much of their direction. What tells
+# paintings apart is in the differences; the LayerNorm before the LSTM (models.SequenceReader) helps it see them.
+#
+# </details>
 
 # %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
-# Solution to exercise 3
 val_tokens = lesson.run_tokens(result, root, "val")
 n = min(64, len(val_tokens))
 tokens, _ = val_tokens.batch(range(n))
@@ -226,9 +239,6 @@ across = cls @ cls.T
 print(f"{n} validation paintings")
 print(f"patch tokens, same painting:      mean cosine {within[:, off].mean():.2f}")
 print(f"class tokens, different paintings: mean cosine {across[~torch.eye(n, dtype=torch.bool)].mean():.2f}")
-# Both means are well above 0: a random encoder mixes every patch with every other, so the tokens of one
-# painting, and even the class tokens of different paintings, share much of their direction. What tells
-# paintings apart is in the differences; the LayerNorm before the LSTM (models.SequenceReader) helps it see them.
 
 # %% [markdown]
 # ## Further reading

@@ -33,8 +33,24 @@ def markdown(notebook: Path) -> str:
 IMAGE_TYPES = {"image/png", "image/jpeg"}  # charts as PNG, paintings as JPEG (`plots.show_in_notebooks`)
 
 
-def test_there_are_seven_notebooks():
-    assert IDS == ["01", "02", "03", "04", "05", "06", "07"]
+def test_there_are_eight_notebooks():
+    assert IDS == ["01", "02", "03", "04", "05", "06", "07", "08"]
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=IDS)
+def test_one_story_per_notebook_in_at_most_55_cells(notebook):
+    assert len(cells(notebook)) <= 55, f"{notebook.name}: {len(cells(notebook))} cells"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=IDS)
+def test_the_lesson_text_is_free_of_test_tooling(notebook):
+    """nbval's markers are cell tags, never comments a learner reads; the prose does not explain the test or
+    reproduction tools (the README's "Working on the course" does)."""
+    book = cells(notebook)
+    assert not [c for c in book if c.cell_type == "code" and "NBVAL" in c.source], f"{notebook.name}: NBVAL comment"
+    prose = markdown(notebook).lower()
+    for word in ("nbval", "papermill", "caps"):
+        assert not re.search(rf"\b{word}\b", prose), f"{notebook.name}: the lesson text mentions {word}"
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=IDS)
@@ -88,11 +104,15 @@ def test_further_reading_names_works_with_a_year(notebook):
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=IDS)
 def test_exercises_have_hints_and_solutions_that_ran(notebook):
+    """Every exercise: a hint, a worked solution folded in a <details> block (folded on GitHub and Colab too,
+    which ignore JupyterLab's collapsed-cell metadata), and the solution's code as a cell that ran."""
     book = cells(notebook)
     exercises = [i for i, c in enumerate(book) if c.cell_type == "markdown" and re.match(r"\*\*Exercise \d+", c.source)]
     assert len(exercises) >= 3, f"{notebook.name}: {len(exercises)} exercises, want at least 3"
     for n, i in enumerate(exercises, start=1):
         assert "<details>" in book[i].source and "Hint" in book[i].source, f"{notebook.name}: exercise {n} has no hint"
+        assert "<details><summary>Solution</summary>" in book[i].source, \
+            f"{notebook.name}: exercise {n} has no worked solution folded in a <details> block"
         end = exercises[n] if n < len(exercises) else len(book)
         solutions = [c for c in book[i + 1:end] if c.cell_type == "code" and "solution" in c.metadata.get("tags", [])]
         assert solutions, f"{notebook.name}: exercise {n} has no solution cell"

@@ -15,7 +15,7 @@ def test_a_two_core_colab_machine_with_a_16_gb_t4(monkeypatch):
     assert {v: f["workers"] for v, (f, _) in fitted.items()} == dict.fromkeys(runtime.STEP_GIB_AT_64, 2)
     assert {v: f["batch_size"] for v, (f, _) in fitted.items()} == {
         "resnet18_lstm_patch": 128, "resnet18_lstm_flatten": 128, "vgg16_lstm": 128, "vit_b16_lstm": 64,
-        "resnet18_gap": 128}
+        "resnet18_gap": 128, "efficientnet_lite0_lstm": 128, "efficientnet_lite0_gap": 128}
     settings, line = fitted["vit_b16_lstm"]
     assert line == "this machine: workers 2 (2 cores), batch 64 (a step of vit_b16_lstm at 224 px ~5.8 GiB of the GPU's 15 GiB)"
     assert {k: v for k, v in settings.items() if k not in ("workers", "batch_size")} == {

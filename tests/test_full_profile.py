@@ -1,5 +1,5 @@
 """The `full` profile -- ImageNet weights, 224 px, the backbone frozen for the first epoch then fine-tuned,
-workers and batch chosen for the machine -- run top to bottom in notebooks 03-07, on a CPU, offline.
+workers and batch chosen for the machine -- run top to bottom in notebooks 03-08, on a CPU, offline.
 
 Stand-in weight files (random tensors of the right shapes, never ImageNet: `tools/standin_weights.py`)
 sit in a temporary torch hub cache, so `pretrained=True` runs the very loading code it runs online; any
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location("standin_weights", ROOT / "tools" / "standin_weights.py")
 standin = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(standin)
-TRAINING = ["03", "04", "05", "06", "07"]
+TRAINING = ["03", "04", "05", "06", "07", "08"]
 CAPS = {"epochs": 2}
 
 
@@ -62,7 +62,7 @@ def test_every_training_notebook_finishes_on_the_full_profile(full_run):
     for notebook in written:
         outputs = [o for c in nbformat.read(notebook, as_version=4).cells for o in c.get("outputs", [])]
         assert not [o for o in outputs if o.get("output_type") == "error"], notebook.name
-    assert (base / "runs" / "figures" / "07_comparison.png").is_file()
+    assert (base / "runs" / "figures" / "08_comparison.png").is_file()
 
 
 @pytest.mark.slow

@@ -14,7 +14,8 @@ from wikiart_utils import plots, provenance
 ROOT = Path(__file__).resolve().parents[1]
 FIGURES = ROOT / "figures"
 # figures whose pixels are paintings (thumbnails, overlays); charts (curves, matrices, bars) are not listed
-PAINTING_FIGURES = re.compile(r"^(01_paintings_by_style|02_augmentations|02_batch_grid|07_gallery_.*|07_outliers_.*|"
+PAINTING_FIGURES = re.compile(r"^(01_paintings_by_style|02_augmentations|02_batch_grid|03_imagenet_sees|03_reading_order|"
+                              r"07_gallery_.*|07_outliers_.*|"
                               r"07_gradcam.*|07_your_painting.*)\.png$")
 RECORDS = sorted(FIGURES.rglob("*.provenance.csv"))
 

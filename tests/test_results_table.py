@@ -24,7 +24,7 @@ def table_lines(document: str) -> list[str]:
 @pytest.mark.parametrize("document", ["README.md", "results/README.md"])
 def test_every_real_run_in_the_table_matches_its_metrics_json(document):
     lines = table_lines(document)
-    header = next(line for line in lines if line.startswith("| model (from scratch, CPU)"))
+    header = next(line for line in lines if line.startswith("| model (") and "top-1 (n = " in line)
     lines = lines[lines.index(header):]
     lines = lines[:lines.index("")] if "" in lines else lines  # the table ends at the first blank line
     rows = {m["run"]: [c.strip() for c in m["cells"].split("|")] for m in map(ROW.match, lines) if m}
@@ -44,15 +44,16 @@ def test_every_real_run_in_the_table_matches_its_metrics_json(document):
 def test_the_older_convention_rows_on_the_subset_match_their_metrics_json():
     lines = table_lines("results/README.md")
     older = lines.index(next(line for line in lines if "older convention (unknown = Dürer)" in line and "subset" in line))
-    for line, run in ((lines[older], "resnet18_gap_unknown_as_durer"), (lines[older + 1], "resnet18_gap")):
-        m = json.loads((ROOT / "results" / run / "metrics.json").read_text())["artist"]
+    durer = ROOT / "results" / "resnet18_gap_unknown_as_durer"
+    for line, scores in ((lines[older], durer / "metrics.json"), (lines[older + 1], durer / "honest_reference.json")):
+        m = json.loads(scores.read_text())["artist"]
         cells = [c.strip() for c in line.strip("|").split("|")]
         assert cells[2:] == [f"{m['n']:,}", interval(m["top1"], m["top1_ci"]), f"{m['majority_baseline']:.3f}",
                              f"{m['macro_f1']:.3f}"], run
 
 
 def test_results_module_reads_the_committed_files():
-    """wikiart_utils.results is what notebooks 04 and 07 read: every run, its settings, the paired table."""
+    """wikiart_utils.results is what notebooks 04 and 08 read: every run, its settings, the paired table."""
     from wikiart_utils import results
 
     scored = results.metrics()
@@ -60,7 +61,10 @@ def test_results_module_reads_the_committed_files():
                                     if "_unknown_as_" not in p.parent.name)
     settings = results.settings()
     assert set(settings.index) == set(scored)
-    assert not settings["pretrained"].any(), "every committed real run is from scratch"
+    for run, row in settings.iterrows():  # every run names the weights it started from
+        weights = json.loads((ROOT / "results" / run / "run.json").read_text()).get("weights", "")
+        assert row["pretrained"] == run.startswith("efficientnet_lite0"), run
+        assert not row["pretrained"] or "EfficientNet-Lite0 ImageNet" in weights, run
     paired = results.paired()
     text = (ROOT / "results" / "paired.md").read_text(encoding="utf-8")
     assert len(paired) == 3 * sum(line.startswith("| `") for line in text.splitlines())

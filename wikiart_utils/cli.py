@@ -187,12 +187,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="as for train")
 
     p = add("predict", cmd_predict, "top-k artist, genre and style for image files")
-    p.add_argument("--checkpoint", required=True, type=Path, help="best.pt written by train")
+    p.add_argument("--checkpoint", default=None, type=Path,
+                   help="best.pt written by train (default: the course's model, checkpoints/course/model.pt)")
     p.add_argument("images", nargs="+", type=Path, help="image files")
     p.add_argument("--top-k", type=int, default=5)
     p.add_argument("--json", action="store_true", help="print one JSON list")
 
-    p = add("reproduce", cmd_reproduce, "execute notebooks 01..07 in order (papermill), regenerating figures/")
+    p = add("reproduce", cmd_reproduce, "execute notebooks 01..08 in order (papermill), regenerating figures/")
     p.add_argument("--data", default=None, help="dataset directory (default: the embedded real sample)")
     p.add_argument("--profile", default="sample", choices=["sample", "full"],
                    help="sample: CPU minutes; full: the GPU settings given in each notebook")

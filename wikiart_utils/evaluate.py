@@ -9,6 +9,8 @@ artist outside the 128 is labelled as artist NAME (it used `albrecht-durer`), wh
 """
 from __future__ import annotations
 
+import textwrap
+
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -292,7 +294,7 @@ def explainable_run(runs: dict[str, Path], order: list[str], min_cells: int = MI
 def gradcam_panels(model: models.MultitaskNet, dataset: data.WikiArtDataset, rows, tasks=("style", "genre"),
                    min_cells: int = MIN_CAM_CELLS) -> tuple[list[np.ndarray], list[str], list[str], pd.DataFrame]:
     """For each dataset row and task: the Grad-CAM overlay of the predicted class, a caption
-    'task: truth / predicted (probability)', its colour (green right, red wrong, black unknown truth),
+    (`verdict_line` and the probability), its colour (green right, red wrong, black unknown truth),
     and the metadata rows of the paintings shown (one per overlay, for `plots.image_grid(paintings=)`)."""
     overlays, captions, colours = [], [], []
     for r in rows:
@@ -303,8 +305,7 @@ def gradcam_panels(model: models.MultitaskNet, dataset: data.WikiArtDataset, row
             truth, guess = int(target[labels.TASKS.index(task)]), int(probs[task].argmax())
             overlays.append(plots.overlay_heatmap(data.to_display(image), gradcam(model, image, task,
                                                                                   min_cells=min_cells)))
-            captions.append(f"{task}: {labels.decode(task, truth) or '?'}\npredicted: {labels.decode(task, guess)} "
-                            f"({float(probs[task][guess]):.0%})")
+            captions.append(f"{verdict_line(task, truth, guess)}\n({float(probs[task][guess]):.0%} sure)")
             colours.append("black" if truth < 0 else plots.caption_colors([truth == guess])[0])
     shown = dataset.meta.iloc[np.repeat(np.asarray(rows, dtype=int), len(tasks))].reset_index(drop=True)
     return overlays, captions, colours, shown
@@ -342,14 +343,29 @@ class Gallery:
     paintings: pd.DataFrame           # metadata rows (path, painter) of the paintings shown, in order
 
     def grid(self, **kwargs) -> Figure:
-        """`plots.image_grid` of the gallery; `paintings` goes with it, so the provenance record is written."""
+        """`plots.image_grid` of the gallery, 4 per row with captions legible at notebook width (override with
+        ncols, cell_size, fontsize); `paintings` goes with it, so the provenance record is written."""
+        kwargs = {"ncols": 4, "cell_size": 3.2, "fontsize": 10, **kwargs}
         return plots.image_grid(self.images, self.captions, colors=self.colors, paintings=self.paintings, **kwargs)
+
+
+def verdict_line(task: str, truth: int, guess: int, width: int = 30) -> str:
+    """One caption line: "✓ style: Baroque" when right, "✗ style: Rococo -> Baroque" (true -> predicted) when
+    wrong, "? genre: -> portrait" when the label is unknown; long names wrap instead of being cut."""
+    if truth < 0:
+        text = f"? {task}: -> {labels.decode(task, guess)}"
+    elif truth == guess:
+        text = f"\u2713 {task}: {labels.decode(task, truth)}"
+    else:
+        text = f"\u2717 {task}: {labels.decode(task, truth)} -> {labels.decode(task, guess)}"
+    return "\n".join(textwrap.wrap(text, width, subsequent_indent="   ", break_on_hyphens=False))
 
 
 def gallery(pred: Predictions, rows: np.ndarray, dataset: data.WikiArtDataset, k: int | None = None,
             showable_only: bool = True) -> Gallery:
     """The first k of `rows` (indices into `pred`) whose painter may be shown (`provenance.showable`), with
-    one caption line per task and a colour: green when every known label is predicted, else red.
+    one caption line per task marked right (✓) or wrong (✗, true -> predicted), and a colour as well:
+    green when every known label is predicted, else red.
 
     Filtering here, before the k are taken, is what lets a dataset with modern painters (the 32,245-painting
     subset) still fill a gallery: the rows skipped are those a figure must not show."""
@@ -363,7 +379,7 @@ def gallery(pred: Predictions, rows: np.ndarray, dataset: data.WikiArtDataset, k
         lines, right = [], []
         for i, task in enumerate(labels.TASKS):
             truth, guess = int(pred.targets[r, i]), int(pred.probs[task][r].argmax())
-            lines.append(f"{labels.decode(task, truth)[:18] or '?'} -> {labels.decode(task, guess)[:18]}")
+            lines.append(verdict_line(task, truth, guess))
             right.append(truth < 0 or truth == guess)
         captions.append("\n".join(lines))
         colours.append(plots.caption_colors([all(right)])[0])

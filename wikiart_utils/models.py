@@ -412,6 +412,10 @@ def build_model(variant: str, pretrained: bool = False, image_size: int = config
     return MultitaskNet(backbone, reader, options["dropout"], config)
 
 
-def build_from_config(config: dict) -> MultitaskNet:
-    """Rebuild the architecture stored in a checkpoint (weights not loaded, nothing downloaded)."""
-    return build_model(config["variant"], pretrained=False, image_size=config["image_size"], **config["options"])
+def build_from_config(config: dict, pretrained_backbone: bool = False) -> MultitaskNet:
+    """Rebuild the architecture stored in a checkpoint (weights not loaded, nothing downloaded); with
+    `pretrained_backbone`, the backbone's installed ImageNet weights loaded (a shipped checkpoint's)."""
+    model = build_model(config["variant"], pretrained=pretrained_backbone, image_size=config["image_size"],
+                        **config["options"])
+    model.config = {**model.config, "pretrained": config.get("pretrained", pretrained_backbone)}
+    return model

@@ -336,6 +336,35 @@ def image_grid(images: Sequence, captions: Sequence[str] | None = None, ncols: i
     return _finish(fig, path)
 
 
+def reading_order(image, grid: int, title: str = "", path: str | Path | None = None,
+                  paintings: pd.DataFrame | None = None) -> Figure:
+    """The painting with the `grid` x `grid` positions of its feature map numbered in the order the LSTM reads
+    them (row by row, as `tokens = fmap.flatten(2).transpose(1, 2)` lays them out), joined by the path.
+
+    `paintings`: the painting's metadata row, as for `image_grid` (provenance beside the figure)."""
+    if paintings is not None:
+        sources = provenance.record(paintings)
+        if path is not None:
+            sources.to_csv(provenance.record_path(path), index=False)
+    array = _to_image_array(image)
+    h, w = array.shape[:2]
+    fig, ax = _new_axes(None, (4.6, 4.6))
+    ax.imshow(array)
+    ys, xs = (np.arange(grid) + 0.5) * h / grid, (np.arange(grid) + 0.5) * w / grid
+    for k in range(1, grid):
+        ax.axhline(k * h / grid, color="white", lw=0.6, alpha=0.7)
+        ax.axvline(k * w / grid, color="white", lw=0.6, alpha=0.7)
+    path_x = np.tile(xs, grid)
+    path_y = np.repeat(ys, grid)
+    ax.plot(path_x, path_y, color="yellow", lw=1.2, alpha=0.9)
+    for step, (x, y) in enumerate(zip(path_x, path_y), start=1):
+        ax.text(x, y, str(step), ha="center", va="center", fontsize=8 if grid <= 7 else 6, color="black",
+                bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
+    ax.set_axis_off()
+    ax.set_title(title or f"the LSTM reads {grid * grid} positions, 1 -> {grid * grid}", fontsize=10)
+    return _finish(fig, path)
+
+
 def caption_colors(correct: Sequence[bool]) -> list[str]:
     """Green for right, red for wrong: the `colors` argument of `image_grid`."""
     return [GOOD if ok else BAD for ok in correct]

@@ -1,7 +1,9 @@
 """Top-k artist, genre and style for image files, from a trained checkpoint; and the same for one painting
 in a notebook, with Grad-CAM (`explain_painting`).
 
-    python -m wikiart_utils predict --checkpoint checkpoints/run/best.pt painting.jpg [--top-k 5] [--json]
+    python -m wikiart_utils predict painting.jpg [--checkpoint checkpoints/run/best.pt] [--top-k 5] [--json]
+
+Without a checkpoint it uses the course's model, shipped in checkpoints/course/ (`checkpoint.COURSE_MODEL`).
 """
 from __future__ import annotations
 
@@ -34,10 +36,11 @@ def top_classes(logits: dict[str, torch.Tensor], k: int) -> dict[str, list[tuple
 
 
 @torch.no_grad()
-def predict_images(checkpoint_path: str | Path, paths: list[str | Path], top_k: int = 5
+def predict_images(checkpoint_path: str | Path | None, paths: list[str | Path], top_k: int = 5
                    ) -> list[dict]:
-    """One dict per path: {"path", "artist"/"genre"/"style": [(name, prob), ...]} or {"path", "error"}."""
-    model, ckpt = checkpoint.load(checkpoint_path)
+    """One dict per path: {"path", "artist"/"genre"/"style": [(name, prob), ...]} or {"path", "error"}.
+    `checkpoint_path` None: the course's shipped model."""
+    model, ckpt = checkpoint.load(checkpoint_path or checkpoint.COURSE_MODEL)
     size = ckpt["model_config"]["image_size"]
     results = []
     for path in paths:
@@ -101,19 +104,31 @@ def uploaded_path(widget) -> Path | None:
     return target
 
 
-def explain_painting(checkpoint_path: str | Path, path: str | Path, k: int = 3, cam_tasks=("style", "genre"),
-                     min_cells: int = evaluate.MIN_CAM_CELLS) -> dict:
+def explain_painting(checkpoint_path: str | Path | None, path: str | Path, k: int = 3,
+                     cam_tasks=("style", "genre"), min_cells: int = evaluate.MIN_CAM_CELLS) -> dict:
     """Top-k of every task for one image file, and the Grad-CAM of the top class of each of `cam_tasks`.
 
     Returns {"path", "image" (what the model saw, uint8 [3, S, S]), "top": {task: [(name, prob), ...]},
-    "cams": {task: heat map}, "layer": the map Grad-CAM read}."""
-    model, ckpt = checkpoint.load(checkpoint_path)
+    "cams": {task: heat map}, "layer": the map Grad-CAM read}. `checkpoint_path` None: the course's model."""
+    model, ckpt = checkpoint.load(checkpoint_path or checkpoint.COURSE_MODEL)
     image = load_image(path, ckpt["model_config"]["image_size"])
     with torch.no_grad():
         ranked = top_classes(model(image.unsqueeze(0)), k)
     layer, h, w = evaluate.gradcam_layer(model, min_cells)
     cams = {task: evaluate.gradcam(model, image, task, min_cells=min_cells) for task in cam_tasks}
     return {"path": str(path), "image": image, "top": ranked, "cams": cams, "layer": f"{layer} ({h}x{w} cells)"}
+
+
+def explain_or_say(checkpoint_path: str | Path | None, path: str | Path, k: int = 3) -> dict | None:
+    """`explain_painting`, or -- for a file that is not a readable image (a HEIC photo, a truncated
+    download, a PDF) -- one printed line saying so and what to upload instead, and None."""
+    try:
+        images.decode(path)  # the file first: a bad upload is the learner's to fix, before any model loads
+    except images.BadImage as exc:
+        print(f"cannot read {Path(path).name}: {exc}. Upload a JPEG, PNG or WebP image (a phone's HEIC "
+              f"photo: export it as JPEG first).")
+        return None
+    return explain_painting(checkpoint_path, path, k=k)
 
 
 def painting_panels(report: dict) -> tuple[list[np.ndarray], list[str]]:

@@ -48,6 +48,12 @@ def metrics_with_chance_present(folder: str | Path = RESULTS) -> dict[str, dict]
     return scored
 
 
+def older_convention_reference(folder: str | Path = RESULTS) -> dict:
+    """The honest scores (unknown = missing) of the run the older-convention run repeats, kept beside it
+    (`resnet18_gap_unknown_as_durer/honest_reference.json`): the run it repeats was retrained since."""
+    return json.loads((Path(folder) / "resnet18_gap_unknown_as_durer" / "honest_reference.json").read_text("utf-8"))
+
+
 def settings(folder: str | Path = RESULTS) -> pd.DataFrame:
     """How each run was trained, read from its command.txt and run.json: one row per run."""
     rows = []

@@ -1,0 +1,397 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,jupyter,-papermill
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+
+# %% [markdown]
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/wikiart-course/wikiart-lstm/blob/main/notebooks/07_evaluate_one_model.ipynb)
+#
+# # 07 · Evaluating one model honestly
+#
+# The part you put in a report: one model, scored once on the **test split**, its errors looked at closely.
+# By default the model is **the course's own**, shipped with the repository in `checkpoints/course/`: an LSTM
+# over EfficientNet-Lite0's ImageNet features, trained on 25,794 real paintings of the 32,245-painting WikiArt
+# subset. So this notebook runs on its own — in a fresh clone or from its Colab badge — without training
+# anything. Set `CHECKPOINT` to a run of notebooks 03–06 (`../checkpoints/<run>/best.pt`) to examine yours.
+#
+# ## What you will learn
+#
+# - how to report a task: `n`, top-1/top-5, macro-F1, balanced accuracy, beside the majority baseline and
+#   chance, with a 95% **bootstrap interval** — built by hand first;
+# - how to read **confusion matrices** over the classes a split really holds, galleries of right and wrong
+#   answers, the most-confused pairs, and what the long tail costs;
+# - how to find **outliers** (confident contradictions of the label) and to see **where the evidence** for a
+#   prediction lies (Grad-CAM), on a painting of your own too.
+#
+# Comparing several models — paired intervals, the real-paintings results of every variant — is notebook 08.
+
+# %%
+# Colab only: clone the course into /content, install it, work in its notebooks/ folder. Locally: nothing.
+import os, subprocess, sys
+if "google.colab" in sys.modules:
+    COURSE_REPO = "wikiart-course/wikiart-lstm"  # owner/name on GitHub: tools/colab_badges.py sets it
+    PROJECT_DIR = "/content/" + COURSE_REPO.split("/")[1]
+    if not os.path.isdir(PROJECT_DIR):
+        subprocess.run(["git", "clone", "-q", f"https://github.com/{COURSE_REPO}.git", PROJECT_DIR], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", PROJECT_DIR], check=True)
+    sys.path.insert(0, PROJECT_DIR)  # the editable install is seen by new processes; this one needs the path
+    os.chdir(f"{PROJECT_DIR}/notebooks")
+
+# %% tags=["parameters"]
+DATA_DIR = None        # a dataset directory with metadata.csv; None = the embedded real sample; "synthetic"
+PROFILE = "sample"
+SPLIT = "test"
+CHECKPOINT = None      # None = the course's model (checkpoints/course/model.pt); or a run's best.pt
+CHECKPOINTS = "../checkpoints"   # where this notebook writes its reports (eval_<model>/)
+FIGURES = "../figures"
+N_BOOT = 1000
+WORKERS = 0            # DataLoader workers (the sample's images are small: 0 is fastest on 2 cores)
+TOP_ARTISTS = 20       # the artist confusion matrix shows the painters with the most test paintings
+MY_PAINTING = None     # a path to an image of yours; None = a test painting by a public-domain painter
+
+# %%
+# %matplotlib inline
+from pathlib import Path
+import numpy as np
+import pandas as pd
+from wikiart_utils import checkpoint, data, evaluate, labels, lesson, metrics, plots, predict, provenance
+
+Path(FIGURES).mkdir(exist_ok=True)
+root = data.dataset_dir(DATA_DIR)
+model_path = Path(CHECKPOINT) if CHECKPOINT else checkpoint.COURSE_MODEL
+name = model_path.parent.name if CHECKPOINT else "course model"
+reports_dir = Path(CHECKPOINTS) / f"eval_{model_path.parent.name}"
+print("model:", model_path)
+
+# %% [markdown]
+# ## The model
+#
+# A model's card says what it is and what it was trained on — before any score. The course model's card
+# travels with it (`checkpoints/course/run.json`, `metrics.json`); its test scores on the subset were measured
+# when it was trained, on 3,224 real test paintings (`results/` holds how):
+
+# %%
+lesson.course_model_card()
+
+# %% [markdown]
+# **Reading it.** These are the numbers to quote for this model: thousands of test paintings, intervals a few
+# points wide, each far above its majority baseline. The printed line also answers the first question to ask
+# before scoring a model on new data — *did it train on any of it?* None of the embedded sample's test
+# paintings is in its training split (a few are in its validation split, which chose its epoch). The sample is
+# 128 px while the model was trained at 224 px, so it sees the sample's paintings enlarged, and blurrier:
+# expect lower scores below than on the subset.
+#
+# ## Metrics on the test split
+#
+# `evaluate_checkpoint` is `python -m wikiart_utils evaluate`: it scores the model on the split and writes
+# `metrics.json`, `predictions.csv` and per-class reports (here into `checkpoints/eval_course/`). The counts
+# `n` are the labelled test rows per task (unknown artists and genres excluded).
+
+# %%
+result, pred = evaluate.evaluate_checkpoint(root, model_path, reports_dir, split=SPLIT, workers=WORKERS, n_boot=N_BOOT)
+print("labelled test rows:", {task: result[task]["n"] for task in labels.TASKS})
+print("classes present:", {task: f"{result[task]['classes_present']} of {labels.num_classes()[task]}"
+                           for task in labels.TASKS})
+
+# %% tags=["nbval-ignore-output"]
+evaluate.summary_table(result)
+
+# %% [markdown]
+# **Reading it.** Each score sits beside two references: the **majority baseline** (always answering the
+# most frequent *training* class) and **chance**, 1 / (classes present in the split) — guessing among the
+# classes the split really holds, not among all 27 styles or 128 artists, which would flatter the model.
+# Top-1 above the baseline means the model learned something beyond the class frequencies; macro-F1 and
+# balanced accuracy say whether it did so beyond the largest classes.
+#
+# ## The bootstrap interval, by hand
+#
+# Where does `top1_ci` come from? The test paintings are one sample of the paintings the model could meet.
+# The **bootstrap** (Efron, 1979) asks how much the score would move with another sample of the same size:
+# draw the test paintings again *with replacement*, score each redraw, and take the middle 95% of those
+# scores. For style, in five lines:
+
+# %%
+right = pred.probs["style"].argmax(1) == pred.y("style")      # was the model right, painting by painting
+rng = np.random.default_rng(0)
+redraws = rng.integers(0, len(right), size=(N_BOOT, len(right)))  # N_BOOT resamples of the test paintings
+scores = right[redraws].mean(axis=1)                           # top-1 on each resample
+lo, hi = np.percentile(scores, [2.5, 97.5])
+print(f"style top-1 {right.mean():.3f}; by hand [{lo:.3f}, {hi:.3f}]; evaluate: "
+      f"[{result['style']['top1_ci'][0]:.3f}, {result['style']['top1_ci'][1]:.3f}] over {len(right)} paintings")
+
+# %% [markdown]
+# The hand-made interval and the one `evaluate` reports agree to about a point: they differ only in the random
+# redraws (`metrics.bootstrap_ci` uses its own seed). Its width shrinks like 1/√n: four times the paintings,
+# half the width — which is why the subset's intervals above are narrower than these.
+#
+# ## Confusion matrices
+#
+# Rows are true classes, each normalised to 1 (the share of that class's test paintings predicted as each
+# column). Only the classes **present in the split** are rows, each with its `n`: a row over 3 paintings is
+# anecdote, one over 60 is evidence. The last column, `(other)`, holds predictions of classes that are not
+# rows. For artists, the `TOP_ARTISTS` painters with the most test paintings.
+
+# %%
+for task, top_n in (("genre", None), ("style", None), ("artist", TOP_ARTISTS)):
+    cm = metrics.confusion(pred.y(task), pred.probs[task], labels.num_classes()[task], normalize=None)
+    figure = f"07_confusion_{task}" + (f"_top{top_n}" if top_n else "")
+    lesson.show(plots.confusion_matrix_plot(cm, labels.vocab(task), title=f"{task}, {name} ({SPLIT} split of {root.name})",
+                                            top_n=top_n, path=f"{FIGURES}/{figure}.png"))
+
+# %% [markdown]
+# **Reading it.** A strong diagonal means the class is recognised; a bright column means the model answers
+# that class for many others — usually a large training class, the pull the majority baseline measures.
+# Neighbouring styles (Baroque and Rococo, Impressionism and Post-Impressionism) share subjects and palettes,
+# so mass between them is expected. The pairs the model mixes up most, with counts and the share of the true
+# class's test paintings:
+
+# %% tags=["nbval-ignore-output"]
+pd.concat({t: metrics.most_confused_pairs(pred.y(t), pred.probs[t], labels.vocab(t), k=5) for t in ("style", "genre")}).round(3)
+
+# %% [markdown]
+# ## Galleries: right on all three tasks, two, one, none
+#
+# Test paintings with all three labels known, grouped by how many tasks the model gets right. Each caption
+# has one line per task: ✓ and the label when right, ✗ and `true -> predicted` when wrong. Only paintings whose
+# painter died by 1926 are shown (`provenance.showable`; each figure writes a `.provenance.csv` beside it).
+
+# %% tags=["nbval-ignore-output"]
+test_set = data.WikiArtDataset(root, SPLIT, 224, train=False)  # 224 px for display only
+correct = metrics.correct_matrix({t: pred.y(t) for t in labels.TASKS}, pred.probs)
+groups = metrics.gallery_groups(correct)
+print({f"right on {k}": len(v) for k, v in groups.items()}, "test paintings with all three labels known")
+for k, rows in groups.items():
+    lesson.show(evaluate.gallery(pred, rows, test_set, k=4).grid(
+        title=f"{name}: right on {k} of 3 tasks ({root.name})", path=f"{FIGURES}/07_gallery_{k}_right.png"))
+
+# %% [markdown]
+# **Reading it.** Count the groups before looking at the pictures: the printed sizes say how often the model
+# is right everywhere and how often nowhere. Then read the ✗ lines: which task is wrong most? Expect the artist
+# — the task with the most classes and the fewest paintings per class — and look at whether the wrong painter
+# is a plausible one (same style, same period).
+#
+# ## What the long tail costs
+#
+# Per-class F1 against the number of training paintings of that class (log scale), over the classes with
+# test paintings: rare classes are where a model fails, which top-1 accuracy hides and macro-F1 shows.
+
+# %% tags=["nbval-ignore-output"]
+counts = evaluate.train_counts(root)
+reports = {t: metrics.per_class_report(pred.y(t), pred.probs[t], labels.vocab(t), counts[t]) for t in labels.TASKS}
+plots.per_class_f1_vs_count({t: r[r.support > 0] for t, r in reports.items()},
+                            title=f"per-class F1 of the {name} vs training count in {root.name} ({SPLIT} split)",
+                            path=f"{FIGURES}/07_f1_vs_count.png")
+
+# %% [markdown]
+# **Reading it.** A positive Spearman rho (in each panel's title) means F1 rises with the number of training
+# paintings. (For the course model, "training count" is the count in this sample's training split, a proxy for
+# the subset it was trained on.) Classes at F1 = 0, most of them on the left, are the ones the model never gets
+# right on a test painting: more data for them, class weights or logit adjustment (`train --class-weights`,
+# `--logit-adjust TAU`; `docs/cli.md`) are the levers.
+#
+# ## Outliers and uncertain paintings
+#
+# *Confident contradictions*: the model gives the labelled style under 10% probability while it is at least
+# 60% sure of another — candidates for a mislabelled or atypical painting (Northcutt et al. 2021 found such
+# label errors in the test sets of well-known benchmarks). *Most uncertain*: highest predictive entropy.
+# Both go to `style_outliers.csv` for review; the figures show the first four by public-domain painters.
+
+# %% tags=["nbval-ignore-output"]
+style_y, style_p = pred.y("style"), pred.probs["style"]
+flagged = metrics.outliers(style_y, style_p, k=len(style_y), max_label_prob=0.10, min_pred_prob=0.60)
+unsure = metrics.most_uncertain(style_p, k=len(style_p))
+table = evaluate.predictions_table(pred, top_k=1)
+review = pd.concat({"contradiction": table.iloc[flagged[:50]], "uncertain": table.iloc[unsure[:50]]}, names=["kind", "row"])
+review.to_csv(reports_dir / "style_outliers.csv")
+print(len(flagged), "confident contradictions of the style label")
+for kind, rows in (("contradictions", flagged), ("uncertain", unsure)):
+    lesson.show(evaluate.gallery(pred, rows, test_set, k=4).grid(
+        title=f"{name}: style {kind} ({root.name})", path=f"{FIGURES}/07_outliers_{kind}.png"))
+
+# %% [markdown]
+# **Reading it.** A contradiction is a question, not a verdict: look at the painting and its neighbours in the
+# confusion matrix. A model that is confidently wrong about a whole group of paintings has learned a boundary
+# in the wrong place; a lone confident contradiction is worth checking against the source.
+#
+# ## Grad-CAM: where is the evidence?
+#
+# Grad-CAM (Selvaraju et al. 2017) weights a feature map by the gradient of a class's score and shows where that
+# map supports the class. Each painting shows two maps — style and genre — each captioned with ✓ or ✗ and the
+# prediction it explains.
+
+# %% tags=["nbval-ignore-output"]
+model, ckpt = checkpoint.load(model_path)
+layer, h, w = evaluate.gradcam_layer(model)
+view = data.WikiArtDataset(root, SPLIT, ckpt["model_config"]["image_size"], train=False)
+rows = np.flatnonzero(provenance.showable(view.meta))
+rows = rows[np.linspace(0, len(rows) - 1, 4).astype(int)]  # spread over the (style-sorted) split
+overlays, captions, colours, shown = evaluate.gradcam_panels(model, view, rows)
+print(f"Grad-CAM of the {name} from {layer} ({h}x{w} cells)")
+plots.image_grid(overlays, captions, ncols=4, cell_size=3.2, fontsize=10, colors=colours, paintings=shown,
+                 title=f"Grad-CAM of the {name}, {layer} ({root.name})", path=f"{FIGURES}/07_gradcam.png")
+
+# %% [markdown]
+# **Reading it.** With 7 × 7 cells, read the maps coarsely: does the evidence sit on the figures, the sky, the
+# frame? Evidence spread evenly over the canvas suggests colour and texture statistics rather than objects —
+# plausible for style, less so for genre (a portrait is about a face). A ✗ caption explains a wrong
+# prediction: where did the model look?
+#
+# ## Your own painting
+#
+# Set `MY_PAINTING` in the parameters cell to an image file, or — when you run this notebook yourself — upload
+# one with the button below and run the next cell. The model answers the top 3 of each task with probabilities
+# and shows its Grad-CAM. Without a file, the first test painting of the sample by a public-domain painter
+# stands in. Your own image is shown but not saved, and no provenance is recorded. First, what the model can
+# answer: it has an output for every class, but it only ever *saw* some of them in training.
+
+# %%
+seen = lesson.classes_seen(model_path, root)
+for task in labels.TASKS:
+    print(f"{task}: saw {len(seen[task])} of {labels.num_classes()[task]} classes in training, e.g. {', '.join(seen[task][:6])}")
+print("styles it knows:", ", ".join(seen["style"]))
+
+# %%
+upload = predict.upload_widget()  # a FileUpload button when you run the notebook yourself
+if upload is not None:
+    display(upload)
+
+# %% tags=["nbval-ignore-output"]
+path, paintings, what = predict.choose_painting(MY_PAINTING, upload, root, SPLIT)
+report = predict.explain_or_say(model_path, path, k=3)   # an unreadable file gets one line, not a traceback
+if report is not None:
+    print(f"{what}, read by the {name} (Grad-CAM from {report['layer']})")
+    print(predict.format_text({"path": path.name, **report["top"]}))
+    panels, captions = predict.painting_panels(report)
+    lesson.show(plots.image_grid(panels, captions, ncols=3, cell_size=3.4, fontsize=10, title=f"{name} on {path.name}",
+                                 path=f"{FIGURES}/07_your_painting.png" if paintings is not None else None,
+                                 paintings=paintings))
+
+# %% [markdown]
+# **Reading it.** The probabilities are not calibrated certainties: the top painter's probability means "the
+# closest of the painters I saw in training", and a painting by anyone else — a living painter, your own —
+# still gets an artist answer (exercise 4 looks at calibration). A style the model never saw in training (the
+# printed list) can never be its answer.
+#
+# ## Take-aways
+#
+# - Say what the model is and what it was trained on before any score; check it never trained on the test data.
+# - Report every task with `n`, the majority baseline, chance over the classes present, and a 95% interval;
+#   the bootstrap interval is a few lines: redraw the test paintings with replacement, score, take the middle 95%.
+# - Draw confusion matrices over the classes a split holds, with each row's `n`; read galleries task by task.
+# - The long tail is where a model fails: macro-F1 and per-class F1 show it, top-1 hides it.
+#
+# ## Exercises
+#
+# Each solution is folded under the exercise: try first, then open it. Its code is the cell that follows.
+
+# %% [markdown]
+# **Exercise 1 (quick).** How much higher is top-5 than top-1 for each task? Which task gains most, and how does
+# that relate to the number of classes present?
+#
+# <details><summary>Hint</summary><code>result[task]</code> holds <code>top1</code>, <code>top5</code> and
+# <code>classes_present</code>.</details>
+#
+# <details><summary>Solution</summary>
+#
+# The gain from top-1 to top-5 is capped by 1 − top-1 and depends on how many classes are present: with 10
+# genres and 8 styles present, five guesses cover more than half of them, so genre and style top-5 end close to
+# 1 and their gain is capped by how close top-1 already is. Artist, with dozens of painters present, gains the
+# most points when top-1 is lowest — read the `gain` column: the task with the lowest top-1 and the most
+# classes present gains most.
+#
+# </details>
+
+# %% jupyter={"source_hidden": true} tags=["nbval-ignore-output", "solution"]
+pd.DataFrame.from_dict({t: {"top1": result[t]["top1"], "top5": result[t]["top5"], "gain": result[t]["top5"] - result[t]["top1"],
+                             "classes present": result[t]["classes_present"]} for t in labels.TASKS}, orient="index").round(3)
+
+# %% [markdown]
+# **Exercise 2 (quick).** What is the F1 of the five rarest styles (fewest training paintings) that have test
+# paintings? Compare with the most frequent ones.
+#
+# <details><summary>Hint</summary><code>reports["style"]</code> has <code>support</code> (test paintings),
+# <code>train_count</code> and <code>f1</code>; use <code>nsmallest</code>.</details>
+#
+# <details><summary>Solution</summary>
+#
+# The table below puts them side by side. The rarest styles have a handful of test paintings each (`support`),
+# so their F1 is an anecdote rather than a measurement; across the table, F1 follows distinctiveness as well as
+# count — Ukiyo-e, with few paintings but a look of its own, scores far above its count's neighbours.
+#
+# </details>
+
+# %% jupyter={"source_hidden": true} tags=["nbval-ignore-output", "solution"]
+present = reports["style"][reports["style"].support > 0]
+pd.concat({"rarest": present.nsmallest(5, "train_count"), "most frequent": present.nlargest(3, "train_count")})[
+    ["class", "train_count", "support", "f1"]].round(3)
+
+# %% [markdown]
+# **Exercise 3 (medium).** Which pairs of painters does the model confuse most? Is each confusion
+# understandable — and is the painter it answers simply a large class?
+#
+# <details><summary>Hint</summary><code>metrics.most_confused_pairs</code> works for any task; compare the
+# predicted painter with <code>counts["artist"]</code>, the training paintings per painter.</details>
+#
+# <details><summary>Solution</summary>
+#
+# The cell prints the three most confused pairs and, for each predicted painter, its rank among the sample's
+# training painters by number of paintings. Pairs between painters of the same movement (two Impressionists,
+# two Baroque painters) are understandable; a predicted painter who is among the largest training classes
+# (rank 1 is Renoir in the sample) is also the majority pull of notebook 01, seen painter by painter.
+#
+# </details>
+
+# %% jupyter={"source_hidden": true} tags=["nbval-ignore-output", "solution"]
+pairs = metrics.most_confused_pairs(pred.y("artist"), pred.probs["artist"], labels.vocab("artist"), k=3)
+rank = pd.Series(counts["artist"], index=labels.vocab("artist")).rank(ascending=False, method="min").astype(int)
+pairs.assign(predicted_rank_in_training=[rank[p] for p in pairs["predicted"]]).round(3)
+
+# %% [markdown]
+# **Exercise 4 (open-ended).** Does the model's confidence mean anything? Group the test paintings by the
+# probability of the predicted style and compare each group's accuracy with its mean confidence. What would you
+# report, and how would you fix a gap?
+#
+# <details><summary>Hint</summary><code>pred.probs["style"].max(1)</code> is the confidence; bin it with
+# <code>pd.cut</code> and average "right" per bin.</details>
+#
+# <details><summary>Solution</summary>
+#
+# Read the table row by row: in each bin, is `accuracy` close to `mean_confidence`? Where accuracy is below the
+# confidence the model is over-confident there, where above under-confident; a bin with few paintings says
+# little either way. Report a reliability table like this one (or the expected calibration error), and fix a
+# gap with temperature scaling fitted on the **validation** split, never on the test split.
+#
+# </details>
+
+# %% jupyter={"source_hidden": true} tags=["nbval-ignore-output", "solution"]
+y, p = pred.y("style"), pred.probs["style"]
+known = y >= 0
+frame = pd.DataFrame({"confidence": p.max(1)[known], "right": (p.argmax(1) == y)[known]})
+frame.groupby(pd.cut(frame.confidence, [0, 0.4, 0.6, 0.8, 1.0]), observed=True).agg(
+    paintings=("right", "size"), mean_confidence=("confidence", "mean"), accuracy=("right", "mean")).round(3)
+
+# %% [markdown]
+# ## Further reading
+#
+# - Efron, "Bootstrap Methods: Another Look at the Jackknife", *Annals of Statistics*, 1979; Efron & Tibshirani,
+#   *An Introduction to the Bootstrap*, 1993 — the percentile interval built above.
+# - Selvaraju, Cogswell, Das, Vedantam, Parikh & Batra, "Grad-CAM: Visual Explanations from Deep Networks via
+#   Gradient-based Localization", ICCV 2017 — the maps drawn above.
+# - Northcutt, Athalye & Mueller, "Pervasive Label Errors in Test Sets Destabilize Machine Learning
+#   Benchmarks", NeurIPS 2021 Datasets and Benchmarks — why confident contradictions are worth a look.
+# - Guo, Pleiss, Sun & Weinberger, "On Calibration of Modern Neural Networks", ICML 2017 — temperature scaling.
+# - Mitchell et al., "Model Cards for Model Reporting", FAT* 2019 — what to say about a model before its scores.
+#
+# Next: `08` compares models — on the same paintings, with paired intervals.
