@@ -59,7 +59,7 @@ DATA_DIR = None      # a dataset directory with metadata.csv; None = the embedde
 PROFILE = "sample"   # "sample" (CPU, minutes) or "full" (real WikiArt); unused in this notebook
 FIGURES = "../figures"
 
-# %% tags=["nbval-ignore-output"]
+# %%
 # %matplotlib inline
 from pathlib import Path
 import pandas as pd

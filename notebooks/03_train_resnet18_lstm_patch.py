@@ -319,8 +319,8 @@ scratch_table
 # %% tags=["nbval-ignore-output"]
 preds = {name: evaluate.evaluate_checkpoint(root, run.best_path, split="val", workers=0)[1]
          for name, run in (("pretrained " + VARIANT, result), ("from scratch " + SCRATCH_VARIANT, scratch))}
-paired = evaluate.paired_against(preds, "from scratch " + SCRATCH_VARIANT)
-print(evaluate.paired_in_words(paired))
+paired = lesson.paired_against(preds, "from scratch " + SCRATCH_VARIANT)
+print(lesson.paired_in_words(paired))
 
 # %% [markdown]
 # Read each line as "pretrained minus from scratch": the difference in top-1 on the same labelled validation
@@ -379,19 +379,21 @@ for s in (96, 128, 160, 288):
 
 # %% [markdown]
 # **Exercise 2 (medium).** The by-hand LSTM above started from $h = c = 0$. What happens to the last hidden
-# state if the forget gate were always 1 and the input gate always 0? And if the forget gate were always 0?
-# Check your answer by changing two lines of the loop.
+# state if the forget gate were always 1 and the input gate always 0? And if the forget gate were always 0 —
+# does the last state then depend on the last token alone? Check your answers by changing two lines of the loop.
 #
 # <details><summary>Hint</summary>Replace <code>f</code> (or <code>i</code>) by
-# <code>torch.ones_like(f)</code> / <code>torch.zeros_like(f)</code> after the sigmoid.</details>
+# <code>torch.ones_like(f)</code> / <code>torch.zeros_like(f)</code> after the sigmoid. For the second
+# question, compare with the same cell run on the last token alone, from zero state.</details>
 #
 # <details><summary>Solution</summary>
 #
 # With f = 1 and i = 0 nothing is ever written: $c$ stays 0 and so does $h = o \odot \tanh(0)$ — the cell
-# ignores the painting. With f = 0 the memory is wiped at every step: the last state depends on the last
-# token alone (cell 49, the bottom-right patch), so the heads would see one corner of the painting. The cell
-# below runs both and prints the largest |h| of the first case (0) and whether the second case's state
-# equals a one-step LSTM fed the last token from zero state (True).
+# ignores the painting (the cell prints a largest |h| of 0). With f = 0 the *cell state* is wiped at every
+# step, yet the last state does **not** depend on the last token alone (the cell prints False): the gates read
+# $h_{t-1}$ as well as $x_t$, so earlier tokens still reach the last step through the hidden state. That path
+# is short-lived (each step squashes it through the gates again); the cell state with f near 1 is the LSTM's
+# long memory, which is why its forget gate matters most.
 #
 # </details>
 
@@ -409,8 +411,9 @@ def lstm_last(x, forget=None, write=None):
 
 with torch.no_grad():
     print("forget 1, write 0: largest |h| =", lstm_last(x, forget=1.0, write=0.0).abs().max().item())
-    print("forget 0: equals the last token alone:",
-          torch.allclose(lstm_last(x, forget=0.0), lstm_last(x[:, -1:]), atol=1e-6))
+    wiped, alone = lstm_last(x, forget=0.0), lstm_last(x[:, -1:])
+    print("forget 0: equals the last token alone:", torch.allclose(wiped, alone, atol=1e-6),
+          f"(largest difference {(wiped - alone).abs().max().item():.3f})")
 
 # %% [markdown]
 # **Exercise 3 (open-ended).** The LSTM reads positions row by row. Does the order matter? On the tokens

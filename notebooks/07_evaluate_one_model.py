@@ -14,6 +14,7 @@
 #     name: python3
 # ---
 
+# %%
 
 # %% [markdown]
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/wikiart-course/wikiart-lstm/blob/main/notebooks/07_evaluate_one_model.ipynb)
@@ -66,7 +67,7 @@ MY_PAINTING = None     # a path to an image of yours; None = a test painting by 
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from wikiart_utils import checkpoint, data, evaluate, labels, lesson, metrics, plots, predict, provenance
+from wikiart_utils import checkpoint, data, evaluate, labels, lesson, metrics, plots, provenance
 
 Path(FIGURES).mkdir(exist_ok=True)
 root = data.dataset_dir(DATA_DIR)
@@ -173,7 +174,7 @@ correct = metrics.correct_matrix({t: pred.y(t) for t in labels.TASKS}, pred.prob
 groups = metrics.gallery_groups(correct)
 print({f"right on {k}": len(v) for k, v in groups.items()}, "test paintings with all three labels known")
 for k, rows in groups.items():
-    lesson.show(evaluate.gallery(pred, rows, test_set, k=4).grid(
+    lesson.show(lesson.gallery(pred, rows, test_set, k=4).grid(
         title=f"{name}: right on {k} of 3 tasks ({root.name})", path=f"{FIGURES}/07_gallery_{k}_right.png"))
 
 # %% [markdown]
@@ -217,7 +218,7 @@ review = pd.concat({"contradiction": table.iloc[flagged[:50]], "uncertain": tabl
 review.to_csv(reports_dir / "style_outliers.csv")
 print(len(flagged), "confident contradictions of the style label")
 for kind, rows in (("contradictions", flagged), ("uncertain", unsure)):
-    lesson.show(evaluate.gallery(pred, rows, test_set, k=4).grid(
+    lesson.show(lesson.gallery(pred, rows, test_set, k=4).grid(
         title=f"{name}: style {kind} ({root.name})", path=f"{FIGURES}/07_outliers_{kind}.png"))
 
 # %% [markdown]
@@ -233,11 +234,11 @@ for kind, rows in (("contradictions", flagged), ("uncertain", unsure)):
 
 # %% tags=["nbval-ignore-output"]
 model, ckpt = checkpoint.load(model_path)
-layer, h, w = evaluate.gradcam_layer(model)
+layer, h, w = lesson.gradcam_layer(model)
 view = data.WikiArtDataset(root, SPLIT, ckpt["model_config"]["image_size"], train=False)
 rows = np.flatnonzero(provenance.showable(view.meta))
 rows = rows[np.linspace(0, len(rows) - 1, 4).astype(int)]  # spread over the (style-sorted) split
-overlays, captions, colours, shown = evaluate.gradcam_panels(model, view, rows)
+overlays, captions, colours, shown = lesson.gradcam_panels(model, view, rows)
 print(f"Grad-CAM of the {name} from {layer} ({h}x{w} cells)")
 plots.image_grid(overlays, captions, ncols=4, cell_size=3.2, fontsize=10, colors=colours, paintings=shown,
                  title=f"Grad-CAM of the {name}, {layer} ({root.name})", path=f"{FIGURES}/07_gradcam.png")
@@ -263,17 +264,17 @@ for task in labels.TASKS:
 print("styles it knows:", ", ".join(seen["style"]))
 
 # %%
-upload = predict.upload_widget()  # a FileUpload button when you run the notebook yourself
+upload = lesson.upload_widget()  # a FileUpload button when you run the notebook yourself
 if upload is not None:
     display(upload)
 
 # %% tags=["nbval-ignore-output"]
-path, paintings, what = predict.choose_painting(MY_PAINTING, upload, root, SPLIT)
-report = predict.explain_or_say(model_path, path, k=3)   # an unreadable file gets one line, not a traceback
+path, paintings, what = lesson.choose_painting(MY_PAINTING, upload, root, SPLIT)
+report = lesson.explain_or_say(model_path, path, k=3)   # an unreadable file gets one line, not a traceback
 if report is not None:
     print(f"{what}, read by the {name} (Grad-CAM from {report['layer']})")
-    print(predict.format_text({"path": path.name, **report["top"]}))
-    panels, captions = predict.painting_panels(report)
+    print(lesson.format_text({"path": path.name, **report["top"]}))
+    panels, captions = lesson.painting_panels(report)
     lesson.show(plots.image_grid(panels, captions, ncols=3, cell_size=3.4, fontsize=10, title=f"{name} on {path.name}",
                                  path=f"{FIGURES}/07_your_painting.png" if paintings is not None else None,
                                  paintings=paintings))

@@ -14,6 +14,7 @@
 #     name: python3
 # ---
 
+# %%
 
 # %% [markdown]
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/wikiart-course/wikiart-lstm/blob/main/notebooks/08_compare_models.ipynb)
@@ -65,7 +66,7 @@ from wikiart_utils import data, evaluate, labels, lesson, metrics, plots, result
 
 Path(FIGURES).mkdir(exist_ok=True)
 root = data.dataset_dir(DATA_DIR)
-runs = {name: path for name, path in evaluate.find_checkpoints(CHECKPOINTS).items()
+runs = {name: path for name, path in lesson.find_checkpoints(CHECKPOINTS).items()
         if not name.endswith("_unknown_as_class")}  # that one is trained at the end of this notebook
 print("trained runs:", list(runs) or f"none in {CHECKPOINTS}: run notebooks 03-06 to compare your own "
       f"(the committed real runs below need none)")
@@ -116,8 +117,8 @@ print(f"difference {right_a.mean() - right_b.mean():+.3f}, by hand [{lo:+.3f}, {
 
 # %% tags=["nbval-ignore-output"]
 if runs:
-    board = evaluate.run_table(runs, root)
-    chosen, reason = evaluate.choose_main(board)
+    board = lesson.run_table(runs, root)
+    chosen, reason = lesson.choose_main(board)
     MAIN = MAIN or chosen
     print("main model:", reason if MAIN == chosen else f"{MAIN} (set in the parameters cell)")
     lesson.show(board.round(3))
@@ -136,12 +137,12 @@ if runs:
     for run_name, path in runs.items():
         scored[run_name], preds[run_name] = evaluate.evaluate_checkpoint(
             root, path, path.parent / f"eval_{SPLIT}", split=SPLIT, workers=WORKERS, n_boot=N_BOOT)
-    print(evaluate.budget_note(board))
-    lesson.show(evaluate.budget_and_scores(board, scored))
-    comparison = evaluate.compare(scored).replace({"model": evaluate.budget_labels(board)})
+    print(lesson.budget_note(board))
+    lesson.show(lesson.budget_and_scores(board, scored))
+    comparison = evaluate.compare(scored).replace({"model": lesson.budget_labels(board)})
     lesson.show(plots.comparison_chart(comparison, title=f"top-1 on the {SPLIT} split of {root.name}\n"
-                                       f"{evaluate.budget_note(board)}", path=f"{FIGURES}/08_comparison.png"))
-    print(evaluate.paired_in_words(evaluate.paired_against(preds, MAIN)))
+                                       f"{lesson.budget_note(board)}", path=f"{FIGURES}/08_comparison.png"))
+    print(lesson.paired_in_words(lesson.paired_against(preds, MAIN)))
 
 # %% [markdown]
 # **Reading it.** Where a paired interval includes 0, this test split cannot tell the two runs apart on that
@@ -158,14 +159,14 @@ if runs:
 
 # %%
 real, real_settings = results.metrics(), results.settings()
-print(evaluate.budget_note(real_settings))
+print(lesson.budget_note(real_settings))
 real_settings[["epochs", "image_size", "train_limit", "backbone", "pretrained", "date"]]
 
 # %%
-evaluate.budget_and_scores(real_settings, real)
+lesson.budget_and_scores(real_settings, real)
 
 # %%
-real_chart = evaluate.compare(results.metrics_with_chance_present()).replace({"model": evaluate.budget_labels(real_settings)})
+real_chart = evaluate.compare(results.metrics_with_chance_present()).replace({"model": lesson.budget_labels(real_settings)})
 plots.comparison_chart(real_chart, title="real paintings: top-1 on the 3,224 test paintings of the subset",
                        path=f"{FIGURES}/08_comparison_real.png")
 
@@ -174,7 +175,7 @@ plots.comparison_chart(real_chart, title="real paintings: top-1 on the 3,224 tes
 # (`results/paired.md`):
 
 # %%
-print(evaluate.paired_in_words(lesson.real_paired().reset_index()))
+print(lesson.paired_in_words(lesson.real_paired().reset_index()))
 
 # %% [markdown]
 # **Reading it.** Four answers, each a line above:

@@ -18,7 +18,7 @@ HOOKS = {
     ("train", "speed.features"): "--cached-features: the frozen backbone's token cache",
     ("train", "speed.distributed"): "torchrun: DDP around the same loop",
     ("evaluate", "speed.gpu_input"): "evaluate --decode: the same input path as training",
-    ("lesson", "speed.features"): "fit_on_cache: the notebooks train heads on a run's cache",
+    ("lesson.training", "speed.features"): "fit_on_cache: the notebooks train heads on a run's cache",
     ("data", "ingest.sample"): "dataset_dir('synthetic'): the notebooks' synthetic sample, made on first use",
 }
 

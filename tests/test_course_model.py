@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from wikiart_utils import checkpoint, cli, data, models, predict
+from wikiart_utils import checkpoint, cli, data, lesson, models
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,7 @@ def test_the_course_model_is_committed_small_and_documented():
 
 def test_predict_without_a_checkpoint_uses_the_course_model(capsys):
     root = data.dataset_dir(None)  # the embedded sample: paintings by painters who died by 1926
-    painting = root / predict.sample_painting(root)["path"]
+    painting = root / lesson.sample_painting(root)["path"]
     code = cli.main(["predict", str(painting), "--top-k", "3"])
     out = capsys.readouterr().out
     assert code in (0, None)

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wikiart_utils import cli, evaluate, labels, train
+from wikiart_utils import cli, evaluate, gradcam, labels, lesson, train
 
 KEYS = {"n", "top1", "top5", "macro_f1", "balanced_accuracy", "precision", "recall", "f1",
         "majority_baseline", "chance", "top1_ci", "macro_f1_ci"}
@@ -108,22 +108,22 @@ def test_gradcam_reads_a_map_of_at_least_7x7_cells():
     image = torch.randint(0, 256, (3, 64, 64), dtype=torch.uint8)
     for variant in ("resnet18_lstm_patch", "resnet18_gap", "resnet18_lstm_flatten", "vgg16_lstm"):
         model = models.build_model(variant, image_size=64)
-        layer, h, w = evaluate.gradcam_layer(model)
-        assert min(h, w) >= evaluate.MIN_CAM_CELLS, (variant, layer, h, w)
-        cam = evaluate.gradcam(model, image, "style")
+        layer, h, w = gradcam.gradcam_layer(model)
+        assert min(h, w) >= gradcam.MIN_CAM_CELLS, (variant, layer, h, w)
+        cam = gradcam.gradcam(model, image, "style")
         assert cam.shape == (64, 64) and 0.0 <= cam.min() and cam.max() <= 1.0
-    assert evaluate.gradcam_layer(models.build_model("resnet18_gap", image_size=64))[0] == "layer2"  # layer4 is 2x2
-    assert evaluate.gradcam_layer(models.build_model("resnet18_gap", image_size=224))[0] == "layer4"
+    assert gradcam.gradcam_layer(models.build_model("resnet18_gap", image_size=64))[0] == "layer2"  # layer4 is 2x2
+    assert gradcam.gradcam_layer(models.build_model("resnet18_gap", image_size=224))[0] == "layer4"
 
 
 def test_gradcam_of_a_vit_uses_patch_tokens_or_says_why_not():
     from wikiart_utils import models
     torch = pytest.importorskip("torch")
     with pytest.raises(ValueError, match=r"vit_b16_lstm at 64 px: .* 4x4 cells, fewer than 7x7"):
-        evaluate.gradcam_layer(models.build_model("vit_b16_lstm", image_size=64))
+        gradcam.gradcam_layer(models.build_model("vit_b16_lstm", image_size=64))
     model = models.build_model("vit_b16_lstm", image_size=112)
-    assert evaluate.gradcam_layer(model) == ("patch tokens", 7, 7)
-    cam = evaluate.gradcam(model, torch.randint(0, 256, (3, 112, 112), dtype=torch.uint8), "genre")
+    assert gradcam.gradcam_layer(model) == ("patch tokens", 7, 7)
+    cam = gradcam.gradcam(model, torch.randint(0, 256, (3, 112, 112), dtype=torch.uint8), "genre")
     assert cam.shape == (112, 112)
 
 
@@ -147,7 +147,7 @@ def fake_predictions(painters, right):
 
 def test_gallery_shows_only_public_domain_painters_and_carries_their_rows(tmp_path):
     pred = fake_predictions(["andy-warhol", "claude-monet", "claude-monet", "paul-cezanne"], [1, 1, 0, 1])
-    shown = evaluate.gallery(pred, np.array([0, 1, 2, 3]), _Images(), k=2)
+    shown = lesson.gallery(pred, np.array([0, 1, 2, 3]), _Images(), k=2)
     assert shown.paintings["painter"].tolist() == ["claude-monet", "claude-monet"]
     assert shown.colors == [plots_good(), plots_bad()]
     shown.grid(path=tmp_path / "g.png")
@@ -168,23 +168,23 @@ def test_paired_against_reads_each_difference_in_words():
     a = fake_predictions(["claude-monet"] * 40, [1] * 40)
     b = fake_predictions(["claude-monet"] * 40, [0] * 40)
     c = fake_predictions(["claude-monet"] * 40, [1, 0] * 20)
-    table = evaluate.paired_against({"a": a, "b": b, "c": c}, reference="c", n_boot=200)
+    table = lesson.paired_against({"a": a, "b": b, "c": c}, reference="c", n_boot=200)
     assert set(table["a"]) == {"a", "b"} and set(table["task"]) == set(labels.TASKS)
     assert set(table.loc[table.a == "a", "verdict"]) == {"a better"}
     assert set(table.loc[table.a == "b", "verdict"]) == {"c better"}
-    words = evaluate.paired_in_words(table)
+    words = lesson.paired_in_words(table)
     assert "a - c, style: +0.500" in words and "the whole interval is above 0" in words
-    same = evaluate.paired_against({"x": c, "y": c}, reference="x", n_boot=50)
-    assert "cannot tell them apart" in evaluate.paired_in_words(same)
+    same = lesson.paired_against({"x": c, "y": c}, reference="x", n_boot=50)
+    assert "cannot tell them apart" in lesson.paired_in_words(same)
 
 
 def test_run_table_reads_the_budget_from_the_checkpoint_and_chooses_by_validation(sample_dir, checkpoint):
-    table = evaluate.run_table({"tiny": checkpoint}, sample_dir)
+    table = lesson.run_table({"tiny": checkpoint}, sample_dir)
     row = table.loc["tiny"]
     assert (row.variant, row.epochs, row.image_size, row.backbone, bool(row.pretrained)) == \
         ("resnet18_gap", 1, 32, "trained", False)
     assert row.train_images == int((pd.read_csv(sample_dir / "metadata.csv").split == "train").sum())
-    name, reason = evaluate.choose_main(table)
+    name, reason = lesson.choose_main(table)
     assert name == "tiny" and "validation mean macro-F1" in reason
 
 
@@ -192,18 +192,18 @@ def test_budget_note_and_labels_say_what_differs():
     settings = pd.DataFrame({"epochs": [6, 6, 15], "image_size": [96, 96, 96],
                              "backbone": ["trained", "trained", "frozen (random)"], "pretrained": [False] * 3},
                             index=["gap", "patch", "vgg"])
-    note = evaluate.budget_note(settings)
+    note = lesson.budget_note(settings)
     assert note.startswith("budgets differ:") and "epochs 6-15" in note and "vgg: frozen (random)" in note
     assert "image size" not in note
-    assert evaluate.budget_labels(settings) == {"gap": "gap", "patch": "patch",
+    assert lesson.budget_labels(settings) == {"gap": "gap", "patch": "patch",
                                                 "vgg": "vgg (15 epochs, frozen (random) backbone)"}
-    assert evaluate.budget_note(settings.iloc[:2]) == "same budget for every run"
+    assert lesson.budget_note(settings.iloc[:2]) == "same budget for every run"
 
 
 def test_budget_and_scores_on_the_committed_real_results():
     from wikiart_utils import results
     settings, scored = results.settings(), results.metrics()
-    table = evaluate.budget_and_scores(settings, scored)
+    table = lesson.budget_and_scores(settings, scored)
     n = scored["resnet18_gap"]["style"]["n"]
     header = next(c for c in table.columns if c.startswith("style top-1"))
     assert f"n = {n}" in header
@@ -213,16 +213,16 @@ def test_budget_and_scores_on_the_committed_real_results():
 
 def test_budget_labels_name_a_smaller_training_set():
     settings = pd.DataFrame({"epochs": [6, 6, 2], "train_images": [1940, 1940, 800]}, index=["a", "b", "c"])
-    assert evaluate.budget_labels(settings)["c"] == "c (2 epochs, 800 training images)"
+    assert lesson.budget_labels(settings)["c"] == "c (2 epochs, 800 training images)"
     limits = pd.DataFrame({"train_limit": [6000, 6000, None]}, index=["a", "b", "c"])
-    assert evaluate.budget_labels(limits)["c"] == "c (all training images)"
+    assert lesson.budget_labels(limits)["c"] == "c (all training images)"
 
 
 def test_older_convention_run_trains_with_the_main_settings_then_reuses(sample_dir, checkpoint, tmp_path):
-    best, done = evaluate.older_convention_run(sample_dir, checkpoint, tmp_path / "legacy", workers=0)
+    best, done = lesson.older_convention_run(sample_dir, checkpoint, tmp_path / "legacy", workers=0)
     assert done.startswith("trained") and best.is_file()
-    args = evaluate._checkpoint_info(best)["train_args"]
-    main = evaluate._checkpoint_info(checkpoint)["train_args"]
+    args = lesson.comparison._checkpoint_info(best)["train_args"]
+    main = lesson.comparison._checkpoint_info(checkpoint)["train_args"]
     assert args == {**main, "unknown_as_class": "albrecht-durer"}
-    again, done = evaluate.older_convention_run(sample_dir, checkpoint, tmp_path / "legacy", workers=0)
+    again, done = lesson.older_convention_run(sample_dir, checkpoint, tmp_path / "legacy", workers=0)
     assert again == best and done.startswith("reused")

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from wikiart_utils import evaluate, labels, plots, predict, results
+from wikiart_utils import labels, lesson, plots, results
 
 
 def test_verdict_lines_mark_right_and_wrong_without_colour_and_keep_whole_names():
     renoir, monet = labels.vocab("artist").index("pierre-auguste-renoir"), labels.vocab("artist").index("claude-monet")
-    right = evaluate.verdict_line("artist", renoir, renoir)
-    wrong = evaluate.verdict_line("artist", renoir, monet)
-    unknown = evaluate.verdict_line("artist", -1, monet)
+    right = lesson.verdict_line("artist", renoir, renoir)
+    wrong = lesson.verdict_line("artist", renoir, monet)
+    unknown = lesson.verdict_line("artist", -1, monet)
     assert right.startswith("\u2713") and "pierre-auguste-renoir" in right.replace("\n", "")
     assert wrong.startswith("\u2717") and "pierre-auguste-renoir" in wrong and "claude-monet" in wrong
     assert unknown.startswith("?")
@@ -24,7 +24,7 @@ def test_verdict_lines_mark_right_and_wrong_without_colour_and_keep_whole_names(
 def test_an_unreadable_upload_gets_one_line(tmp_path, capsys, content):
     upload = tmp_path / "photo.heic"
     upload.write_bytes(content)
-    assert predict.explain_or_say(None, upload) is None
+    assert lesson.explain_or_say(None, upload) is None
     out = capsys.readouterr().out.strip()
     assert out.startswith("cannot read photo.heic:") and "\n" not in out and "JPEG" in out
 

@@ -124,13 +124,13 @@ def test_pair_in_sync(name):
 
 @pytest.mark.parametrize("name", notebook_names())
 def test_tags_and_nbval_markers_in_both_forms(name):
-    """The papermill `parameters` cell and the NBVAL_IGNORE_OUTPUT markers exist in both files."""
+    """The papermill `parameters` cell and nbval's `nbval-ignore-output` tags exist in both files."""
     nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
     script = (NOTEBOOKS / f"{name}.py").read_text(encoding="utf-8")
     assert [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])], name
     assert '# %% tags=["parameters"]' in script, name
-    ignored = sum("# NBVAL_IGNORE_OUTPUT" in c.source for c in nb.cells if c.cell_type == "code")
-    assert script.count("# NBVAL_IGNORE_OUTPUT") == ignored, name
+    ignored = sum("nbval-ignore-output" in c.metadata.get("tags", []) for c in nb.cells if c.cell_type == "code")
+    assert script.count('"nbval-ignore-output"') == ignored, name
 
 
 # --------------------------------------------------------------------------- the check can fail

