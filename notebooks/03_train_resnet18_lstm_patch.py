@@ -101,10 +101,10 @@ plots.image_grid(images[:4], captions, ncols=4, cell_size=3.0, fontsize=9, paint
                  title="ImageNet's top 3 classes for four paintings", path=f"{FIGURES}/03_imagenet_sees.png")
 
 # %% [markdown]
-# The guesses are objects and materials (the printed classes above), often with low confidence: a painting is
-# not a photograph of a stole or a vase. What matters is not the guess but the **features behind it** — the
-# network's last feature map responds to brushwork, palette, faces, landscapes and ornament, and that map is
-# what the LSTM will read. (Paintings from the embedded sample, by painters who died by 1926; the provenance
+# The guesses are everyday objects — comic books and book jackets, pictures printed on things, come up often —
+# each with a low probability: a painting is not a photograph of any of ImageNet's classes. What matters is not
+# the guess but the **features behind it**: the network's last feature map responds to edges, textures,
+# colours, faces and shapes, and that map is what the LSTM will read. (Paintings from the embedded sample, by painters who died by 1926; the provenance
 # of each is saved beside the figure.)
 #
 # ## Shapes

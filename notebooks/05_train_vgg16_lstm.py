@@ -89,8 +89,8 @@ model = lesson.show_shapes(VARIANT, sizes=(settings["image_size"], 224))
 # (`cached_features=True`, or `train --freeze-backbone --cached-features` on the command line). An epoch
 # then costs the LSTM alone. The price: no augmentation (a cached view is frozen too).
 #
-# Here the backbone is **randomly initialised and frozen** (the course runs with no download): its weights
-# never learn, only the LSTM and heads do. So this measures how much a sequence model can read from random
+# Here the backbone is **randomly initialised and frozen** (torchvision's ImageNet VGG-16 weights are a
+# download, which the CPU profile never makes): its weights never learn, only the LSTM and heads do. So this measures how much a sequence model can read from random
 # convolutional features of real paintings — colour and texture survive them. With ImageNet weights (`full`
 # profile) nothing is cached: the backbone is frozen for the first epoch only, then fine-tuned at a tenth
 # of the heads' learning rate. When only the heads
@@ -131,11 +131,12 @@ results.settings().loc[["resnet18_gap", "resnet18_lstm_patch", VARIANT], ["epoch
 lesson.real_table(["resnet18_gap", "resnet18_lstm_patch", VARIANT])
 
 # %% [markdown]
-# Every run is trained from scratch (`pretrained` False) and clears the majority baseline on every task.
-# `vgg16_lstm` — a random VGG-16 that never learned, read by a trained LSTM — sits below both ResNet-18
+# These three runs start from random weights (`pretrained` False) and clear the majority baseline on every
+# task. `vgg16_lstm` — a random VGG-16 that never learned, read by a trained LSTM — sits below both ResNet-18
 # runs on every task, and its intervals do not overlap theirs. That is the cost of a backbone that never
-# learns, not a verdict on VGG-16: with ImageNet weights, or trained end to end, it would be another
-# experiment, not run here.
+# learns, not a verdict on VGG-16. What ImageNet features change is measured in the course with
+# EfficientNet-Lite0, whose weights install with it: the same kind of frozen, cached run reads ImageNet tokens
+# instead of random ones (`efficientnet_lite0_lstm_frozen` in `results/`, notebook 08).
 #
 # **Full dataset on a GPU:** `PROFILE="full"` — ImageNet weights, 224 px, the backbone frozen for the first
 # epoch and then fine-tuned at a tenth of the head's learning rate, AMP on. From the command line:

@@ -87,9 +87,9 @@ model = lesson.show_shapes(VARIANT, sizes=(settings["image_size"], 224))
 # ## Training on a budget: a frozen backbone and cached features
 #
 # As in notebook 05, the frozen backbone's tokens are computed **once** per split and cached; only the LSTM
-# and heads train on them, without augmentation. The backbone is **randomly initialised and frozen** (the
-# course runs with no download): its weights never learn. A random ViT has no convolutions apart from its
-# patch embedding (a 16×16 convolution with stride 16, i.e. one linear map per patch); after it come random
+# and heads train on them, without augmentation. The backbone is **randomly initialised and frozen**
+# (torchvision's ImageNet ViT-B/16 weights are a download, which the CPU profile never makes): its weights
+# never learn. A random ViT has no convolutions apart from its patch embedding (a 16×16 convolution with stride 16, i.e. one linear map per patch); after it come random
 # self-attention layers. So this measures how much an LSTM can read from **random transformer features** —
 # random projections of each patch's pixels, mixed across patches — of real paintings. With ImageNet weights
 # (`full` profile) nothing is cached: the backbone is frozen for the first epoch only, then fine-tuned at a

