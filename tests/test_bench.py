@@ -279,20 +279,23 @@ def test_recipe_vs_plain_plain_cache_reuses_one_run_of_the_same_settings(tmp_pat
     assert recipe_vs_plain.cached_plain(None, settings, ["a.jpg"], run)[2] is False and len(calls) == 2
 
 
-def test_real_results_paired_table_from_checkpoints(sample_dir, tmp_path):
-    """tools/real_results.py --paired: per task, A minus B on the same test paintings from two runs'
-    best.pt; a run against itself differs by exactly 0 on every task."""
+def test_real_results_paired_table_from_test_predictions(sample_dir, tmp_path):
+    """tools/real_results.py --paired: per task, A minus B on the same test paintings, from each run's
+    committed test_predictions.csv (no checkpoint needed); a run against itself differs by exactly 0."""
     import importlib.util
 
-    from wikiart_utils import train
+    from wikiart_utils import evaluate, train
 
     spec = importlib.util.spec_from_file_location("real_results", REPO_ROOT / "tools" / "real_results.py")
     real_results = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(real_results)
     tiny = dict(image_size=64, batch_size=16, pretrained=False, workers=0, progress=False, limit_batches=2, epochs=1)
     for run, seed in (("a", 0), ("b", 1)):
-        train.train(sample_dir, "resnet18_gap", tmp_path / run, seed=seed, **tiny)
-    table = real_results.paired(sample_dir, (("a", "b"), ("a", "a")), checkpoints=tmp_path, workers=0).splitlines()
+        result = train.train(sample_dir, "resnet18_gap", tmp_path / "runs" / run, seed=seed, **tiny)
+        _, pred = evaluate.evaluate_checkpoint(sample_dir, result.best_path, split="test", workers=0)
+        (tmp_path / "results" / run).mkdir(parents=True)
+        real_results.write_test_predictions(pred, tmp_path / "results" / run / "test_predictions.csv")
+    table = real_results.paired((("a", "b"), ("a", "a")), folder=tmp_path / "results").splitlines()
     assert len(table) == 4 and table[2].startswith("| `a` - `b` |")
     assert table[3].count("+0.000 [+0.000, +0.000]") == 3
     n_artist = pd.read_csv(sample_dir / "metadata.csv").query("split == 'test'")["artist"].notna().sum()

@@ -250,6 +250,7 @@ def test_train_is_the_bare_engine_loop_step_for_step(sample_dir, tmp_path):
 
     runtime.seed_everything(3)
     model = models.build_model("resnet18_gap", pretrained=False, image_size=64)
+    model.to(memory_format=torch.channels_last)  # as train places the weights, like the loader's batches
     train_set = data.WikiArtDataset(sample_dir, "train", 64)
     loader = data.make_loader(train_set, 16, shuffle=True, workers=0, seed=3, drop_last=True)
     settings = TrainConfig(variant="resnet18_gap", epochs=2, seed=3, image_size=64, batch_size=16, pretrained=False,
@@ -273,6 +274,7 @@ EQUAL = {"artist": 1.0, "genre": 1.0, "style": 1.0}
     (dict(pretrained=False, freeze_backbone=True), 2e-3, 1.0, EQUAL),  # only the heads ever learn
     (dict(pretrained=False, freeze_backbone=6), 2e-3, 1.0, EQUAL),     # frozen for all 6 epochs: the same
     (dict(pretrained=True, freeze_backbone=1), 3e-4, 0.1, EQUAL),
+    (dict(pretrained=True, freeze_backbone=True), 1e-3, 1.0, EQUAL),  # heads alone on frozen ImageNet features
     (dict(pretrained=False, lr=1e-3), 1e-3, 1.0, HALVES),             # an explicit rate always wins
 ])
 def test_learning_rate_defaults_follow_what_learns(options, lr, backbone_scale, weights):
