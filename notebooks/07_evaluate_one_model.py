@@ -20,10 +20,12 @@
 # # 07 · Evaluating one model honestly
 #
 # The part you put in a report: one model, scored once on the **test split**, its errors looked at closely.
-# By default the model is **the course's own**, shipped with the repository in `checkpoints/course/`: an LSTM
-# over EfficientNet-Lite0's ImageNet features, trained on 25,794 real paintings of the 32,245-painting WikiArt
-# subset. So this notebook runs on its own — in a fresh clone or from its Colab badge — without training
-# anything. Set `CHECKPOINT` to a run of notebooks 03–06 (`../checkpoints/<run>/best.pt`) to examine yours.
+# By default the model is **the course's own**, shipped with the repository in `checkpoints/course/`:
+# EfficientNet-Lite0's ImageNet features, averaged over the 49 positions, read by three heads, trained on 25,794
+# real paintings of the 32,245-painting WikiArt subset. It is the course's best model *on the validation split*
+# — the LSTM over the same features came second (notebook 08 compares them). So this notebook runs on its own —
+# in a fresh clone or from its Colab badge — without training anything. Set `CHECKPOINT` to a run of notebooks
+# 03–06 (`../checkpoints/<run>/best.pt`) to examine yours.
 #
 # ## What you will learn
 #
@@ -50,7 +52,7 @@ if "google.colab" in sys.modules:
 
 # %% tags=["parameters"]
 DATA_DIR = None        # a dataset directory with metadata.csv; None = the embedded real sample; "synthetic"
-PROFILE = "sample"
+PROFILE = "sample"     # (unused here: this notebook trains nothing)
 SPLIT = "test"
 CHECKPOINT = None      # None = the course's model (checkpoints/course/model.pt); or a run's best.pt
 CHECKPOINTS = "../checkpoints"   # where this notebook writes its reports (eval_<model>/)
@@ -82,15 +84,18 @@ print("model:", model_path)
 # when it was trained, on 3,224 real test paintings (`results/` holds how):
 
 # %%
-lesson.course_model_card()
+if CHECKPOINT is None:
+    lesson.show(lesson.course_model_card())
+else:
+    print(checkpoint.load(model_path)[1]["train_args"])   # your run: its settings, as train stored them
 
 # %% [markdown]
 # **Reading it.** These are the numbers to quote for this model: thousands of test paintings, intervals a few
 # points wide, each far above its majority baseline. The printed line also answers the first question to ask
 # before scoring a model on new data — *did it train on any of it?* None of the embedded sample's test
 # paintings is in its training split (a few are in its validation split, which chose its epoch). The sample is
-# 128 px while the model was trained at 224 px, so it sees the sample's paintings enlarged, and blurrier:
-# expect lower scores below than on the subset.
+# 128 px while the model was trained at 224 px, so it sees the sample's paintings enlarged, and blurrier; the
+# sample also holds fewer, older styles. Scores below can differ from the subset's either way.
 #
 # ## Metrics on the test split
 #
@@ -119,10 +124,12 @@ evaluate.summary_table(result)
 # Where does `top1_ci` come from? The test paintings are one sample of the paintings the model could meet.
 # The **bootstrap** (Efron, 1979) asks how much the score would move with another sample of the same size:
 # draw the test paintings again *with replacement*, score each redraw, and take the middle 95% of those
-# scores. For style, in five lines:
+# scores. For style, over the paintings whose style is known (all of them; for artist and genre the mask
+# matters), in a few lines:
 
 # %%
-right = pred.probs["style"].argmax(1) == pred.y("style")      # was the model right, painting by painting
+known = pred.y("style") >= 0                                   # labelled paintings only
+right = (pred.probs["style"].argmax(1) == pred.y("style"))[known]  # was the model right, painting by painting
 rng = np.random.default_rng(0)
 redraws = rng.integers(0, len(right), size=(N_BOOT, len(right)))  # N_BOOT resamples of the test paintings
 scores = right[redraws].mean(axis=1)                           # top-1 on each resample
@@ -131,9 +138,12 @@ print(f"style top-1 {right.mean():.3f}; by hand [{lo:.3f}, {hi:.3f}]; evaluate: 
       f"[{result['style']['top1_ci'][0]:.3f}, {result['style']['top1_ci'][1]:.3f}] over {len(right)} paintings")
 
 # %% [markdown]
-# The hand-made interval and the one `evaluate` reports agree to about a point: they differ only in the random
-# redraws (`metrics.bootstrap_ci` uses its own seed). Its width shrinks like 1/√n: four times the paintings,
-# half the width — which is why the subset's intervals above are narrower than these.
+# The hand-made interval and the one `evaluate` reports are the same: `metrics.bootstrap_ci` draws the same
+# redraws from the same seed (change the seed above to see how much the interval's ends themselves wobble).
+# Its width shrinks like 1/√n: four times the paintings, half the width — which is why the subset's intervals
+# above are narrower than these. It measures one thing only: how much the score depends on *which* test
+# paintings were drawn. Another training seed would move the score too, and this interval does not include
+# that.
 #
 # ## Confusion matrices
 #
@@ -264,7 +274,7 @@ print("styles it knows:", ", ".join(seen["style"]))
 # %%
 upload = lesson.upload_widget()  # a FileUpload button when you run the notebook yourself
 if upload is not None:
-    display(upload)
+    lesson.show(upload)
 
 # %% tags=["nbval-ignore-output"]
 path, paintings, what = lesson.choose_painting(MY_PAINTING, upload, root, SPLIT)
@@ -345,10 +355,11 @@ pd.concat({"rarest": present.nsmallest(5, "train_count"), "most frequent": prese
 #
 # <details><summary>Solution</summary>
 #
-# The cell prints the three most confused pairs and, for each predicted painter, its rank among the sample's
-# training painters by number of paintings. Pairs between painters of the same movement (two Impressionists,
-# two Baroque painters) are understandable; a predicted painter who is among the largest training classes
-# (rank 1 is Renoir in the sample) is also the majority pull of notebook 01, seen painter by painter.
+# The cell prints the three most confused pairs and, for each predicted painter, its rank among the painters of
+# the *sample's* training split by number of paintings (a proxy: the course model trained on the subset, whose
+# counts differ). Pairs between painters of the same movement (two Impressionists, two Baroque painters) are
+# understandable; a predicted painter who is among the largest training classes — Monet and Renoir tie for
+# rank 1 in the sample — is also the majority pull of notebook 01, seen painter by painter.
 #
 # </details>
 

@@ -212,7 +212,7 @@ class EfficientNetLiteTokens(nn.Module):
     convolution: the H'xW' positions of its 1280-channel map are the tokens (7x7 = 49 at 224 px, 4x4 = 16 at
     128 px), as ResNet-18's in the patch variant.
 
-    Lite0 is EfficientNet-B0 made for phones (ReLU6, no squeeze-and-excitation): 4.0M backbone parameters
+    Lite0 is EfficientNet-B0 made for phones (ReLU6, no squeeze-and-excitation): 3.4M backbone parameters
     against ResNet-18's 11.2M, and ImageNet weights that install from the package index. Its TensorFlow
     training scaled pixels to [-1, 1], so that is its normalisation (`mean`, `std`). The 1,000-class ImageNet
     classifier is dropped here (`imagenet_top5` shows what it sees in a painting).
