@@ -300,3 +300,18 @@ def test_real_results_paired_table_from_test_predictions(sample_dir, tmp_path):
     assert table[3].count("+0.000 [+0.000, +0.000]") == 3
     n_artist = pd.read_csv(sample_dir / "metadata.csv").query("split == 'test'")["artist"].notna().sum()
     assert f"(n = {n_artist})" in table[2]
+
+
+def test_bench_cache_prints_one_json_line_with_rates_and_the_token_check(sample_dir, capsys):
+    """benchmarks/bench_cache.py on a tiny dataset: end-to-end and model-only rates, the eager baseline,
+    their ratio and the engine's largest token difference from PyTorch (speed is not asserted here)."""
+    from benchmarks import bench_cache
+
+    result = bench_cache.main(["--data", str(sample_dir), "--variant", "efficientnet_lite0_gap", "--image-size", "64",
+                               "--limit", "24", "--batch-size", "4", "--repeats", "1", "--workers", "0"])
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert line == json.loads(json.dumps(result))
+    assert result["img_per_s"] > 0 and result["model_only_img_per_s"] > 0 and result["eager_model_only_img_per_s"] > 0
+    assert result["max_token_difference"] <= 1e-3 and result["settings"]["paintings"] >= 20
+    ratio = result["img_per_s"] / result["eager_model_only_img_per_s"]
+    assert abs(result["ratios"]["end_to_end_vs_eager_model_only"] - ratio) < 0.05 * ratio + 0.01
