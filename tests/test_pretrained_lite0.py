@@ -123,3 +123,18 @@ def test_a_disagreeing_graph_is_not_used(lite0, monkeypatch):
 def test_unknown_engine_is_refused(lite0):
     with pytest.raises(ValueError, match="engine must be one of"):
         features.token_engine(lite0, torch.device("cpu"), "tensorrt", 64, None)
+
+
+def test_auto_skips_the_exporter_for_a_backbone_that_does_not_export(monkeypatch):
+    """ViT-B/16 (torchvision's fused attention) does not export to ONNX: "auto" goes straight to PyTorch."""
+    model = models.build_model("vit_b16_lstm", pretrained=False, image_size=32)
+    assert model.backbone.onnx_exportable is False
+
+    def never(*args, **kwargs):
+        raise AssertionError("the exporter was called")
+    monkeypatch.setattr(onnx_tokens, "OnnxTokens", never)
+    images = torch.randint(0, 256, (2, 3, 32, 32), dtype=torch.uint8)
+    run, engine = features.token_engine(model.eval(), torch.device("cpu"), "auto", 32, images)
+    assert engine == "torch"
+    with torch.no_grad():
+        assert np.allclose(run(images), model.tokens(images).numpy())

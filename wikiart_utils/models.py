@@ -175,6 +175,10 @@ class ViTTokens(nn.Module):
     also work, with the position embeddings interpolated on the fly.
     """
 
+    # torchvision's encoder runs the fused attention kernel in eval mode, which the ONNX exporter does not
+    # support (opset 17); trying costs minutes and once hung a notebook, so the feature cache skips it
+    onnx_exportable = False
+
     def __init__(self, pretrained: bool, image_size: int):
         super().__init__()
         if image_size % 16:

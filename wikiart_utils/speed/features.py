@@ -179,10 +179,14 @@ ENGINES = ("auto", "torch", "onnx")
 def token_engine(model: nn.Module, dev: torch.device, engine: str, image_size: int | None,
                  first: torch.Tensor | None) -> tuple:
     """(images -> tokens as float32 numpy, the engine's name). On a CPU, "auto" is ONNX Runtime when it is
-    installed and its tokens equal PyTorch's on the first batch (`onnx_tokens`), else PyTorch; on a GPU
-    PyTorch, under float16 autocast (the cache is float16 anyway)."""
+    installed, the backbone exports (not `onnx_exportable = False`, as ViT-B/16's) and its tokens equal
+    PyTorch's on the first batch (`onnx_tokens`), else PyTorch; on a GPU PyTorch, under float16 autocast
+    (the cache is float16 anyway)."""
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    exportable = getattr(getattr(model, "backbone", model), "onnx_exportable", True)
+    if engine == "auto" and not exportable:
+        engine = "torch"
     if engine != "torch" and dev.type == "cpu" and image_size and first is not None:
         if engine == "onnx" and not onnx_tokens.available():
             raise ValueError("engine='onnx' needs onnxruntime and onnx: pip install onnxruntime onnx")
