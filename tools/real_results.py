@@ -192,6 +192,7 @@ def charts(main: str | None = None) -> list[Path]:
 
 PAIRS = (  # the questions results/paired.md answers, a minus b on the same test paintings
     ("efficientnet_lite0_gap_frozen", "resnet18_gap"),  # the best pretrained vs the best from-scratch run (val)
+    ("efficientnet_lite0_lstm_frozen_6k", "resnet18_gap"),  # the same, both trained on the same 6,001 paintings
     ("efficientnet_lite0_lstm_frozen", "efficientnet_lite0_gap_frozen"),  # LSTM vs no LSTM on pretrained tokens
     ("efficientnet_lite0_lstm_finetuned", "efficientnet_lite0_lstm_frozen_6k"),  # fine-tuned vs frozen, 6,001
     ("efficientnet_lite0_lstm_frozen", "efficientnet_lite0_lstm_frozen_6k"),  # 25,794 vs 6,001 paintings
