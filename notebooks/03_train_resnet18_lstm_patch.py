@@ -279,8 +279,9 @@ run = lesson.run_settings(VARIANT, settings)
 print({key: getattr(run, key) for key in ("lr", "backbone_lr_scale", "warmup_epochs", "task_weights", "freeze_epochs")})
 
 # %% [markdown]
-# With the backbone frozen on ImageNet features, only the LSTM and heads learn, at 1e-3 (chosen on the sample's
-# validation split against 3e-4 and 2e-3: `config.REGIMES["pretrained_heads"]`), every task at weight 1. On a
+# With the backbone frozen on ImageNet features, only the LSTM and heads learn, at 1e-3, every task at weight 1
+# (`config.REGIMES["pretrained_heads"]`; chosen on validation splits only: better than 3e-4 on the sample's and
+# the real subset's, and 2e-3, tried on the sample, was within half a point: `results/pretrained_choices/`). On a
 # GPU the `full` profile fine-tunes the whole network instead: heads at 3e-4, the backbone at a tenth of that,
 # after one frozen epoch. `lesson.train_and_report` extracts the tokens of the train and validation splits
 # once, trains, draws the learning curves and scores the best epoch on the validation split.
@@ -330,12 +331,14 @@ print(lesson.paired_in_words(paired))
 # %% [markdown]
 # Read each line as "pretrained minus from scratch": the difference in top-1 on the same labelled validation
 # paintings, with its 95% interval. Where the whole interval is above 0, the validation split can see that the
-# pretrained model is better on that task; where it includes 0, these 243 paintings cannot tell. Two caveats.
+# pretrained model is better on that task; where it includes 0, that task's labelled validation paintings (the
+# n on its line) cannot tell. Two caveats.
 # This is a development check: the same validation split also chose each run's best epoch, so the intervals are
 # a little optimistic; the honest comparison is made once, on a test split (notebook 08 does it on the
 # subset's 3,224 test paintings, pretrained against the best from-scratch run). And much more than the weights
 # differs between the two runs: the backbone (EfficientNet-Lite0 vs ResNet-18), frozen vs trained end to end,
-# 224 vs 64 px (the from-scratch run at 224 px would take about 12 times as long per epoch on a CPU), the
+# 224 vs 64 px (at 224 px the from-scratch run would have (224/64)² ≈ 12 times the pixels per painting to train on: a CPU
+# could not afford it here), the
 # input scaling, epochs, learning rate and task weights. So this compares the course's two CPU recipes, not
 # the weights alone.
 #

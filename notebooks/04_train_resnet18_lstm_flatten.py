@@ -19,7 +19,8 @@
 #
 # # 04 · ResNet-18 → LSTM over channels, and the no-LSTM ablation
 #
-# Notebook 03's LSTM walked over **positions**. Here the same ResNet-18 feature map is read the other way:
+# Notebook 03's from-scratch comparison, `resnet18_lstm_patch`, walked over **positions** of a ResNet-18 feature
+# map. Here the same ResNet-18 feature map is read the other way:
 # each of its **512 channels** becomes one token, holding that channel's spatial map. The sequence now runs
 # over feature detectors rather than over the canvas. Channel order carries no meaning, so this asks a real
 # question: does recurrence help because it aggregates *where* things are, or merely because it is a
@@ -59,7 +60,7 @@ SETTINGS = {
     # "auto": workers from the machine's cores, the largest batch that fits its GPU (printed below)
     "full": dict(image_size=224, epochs=15, batch_size="auto", pretrained=True, freeze_backbone=1, workers="auto"),
 }
-# flatten's LSTM takes 512 steps per painting, about twice GAP's time per step on a CPU: on the sample its budget
+# flatten's LSTM takes 512 steps per painting, 2-3 times GAP's time per step on a CPU: on the sample its budget
 # is cut (fewer paintings and epochs, printed below); on a GPU it trains like the others
 FLATTEN_CUT = {"sample": dict(epochs=2, train_limit=800), "full": {}}
 CAPS = {}
@@ -86,7 +87,7 @@ print(f"{ABLATION} on {PROFILE} settings:", settings)
 # ## Patch, flatten, pool: three readings of one feature map
 #
 # On 16 real paintings: the backbone's last feature map, then what each model makes of it. **Patch**
-# (notebook 03): one token per position, each a 512-d vector. **Flatten**: one token per channel, each that
+# (notebook 03's from-scratch run): one token per position, each a 512-d vector. **Flatten**: one token per channel, each that
 # channel's map pooled to 7×7 — 49 values, at any image size. **GAP**: no sequence, the average over positions.
 
 # %%
@@ -124,7 +125,7 @@ model = lesson.show_shapes(VARIANT, sizes=(size, 224))
 #
 # ## Budgets
 #
-# Notebook 07 compares every sample run on the test split, so the budget of each matters. GAP gets the patch
+# Notebook 08 compares every sample run on the test split, so the budget of each matters. GAP gets the patch
 # run's budget (notebook 03); flatten, too slow on a CPU for that, gets less:
 
 # %%
@@ -133,7 +134,7 @@ lesson.budget_table(root, {"resnet18_lstm_patch (notebook 03)": settings, ABLATI
 
 # %% [markdown]
 # Patch (notebook 03) and GAP train on the same paintings for the same epochs and steps; flatten gets far
-# fewer of each. **Its sample scores — here and in notebook 07 — are not comparable with the other two**: a
+# fewer of each. **Its sample scores — here and in notebook 08 — are not comparable with the other two**: a
 # lower score may only mean less training. The comparison at an equal budget is the real-paintings one below.
 #
 # ## Training the channel-sequence model
@@ -164,8 +165,9 @@ pd.concat({f"{VARIANT} (cut budget)": val_table[columns], ABLATION: gap_table[co
 # %% [markdown]
 # Plain pooling, on the patch run's budget, is above its majority baseline on all three tasks — far from the
 # flatten model, but that gap mixes the model with a much larger budget, so it answers nothing about
-# recurrence. GAP against patch, at the same budget, is in notebook 07 (test split); on this sample each
-# task has a few hundred labelled paintings at most, and the intervals are wide.
+# recurrence. Notebook 08 lists GAP and patch, at the same budget, on the sample's test split; on this sample
+# each task has a few hundred labelled paintings at most, and the intervals are wide. The paired GAP − patch
+# comparison is the real-paintings one below.
 #
 # ## The answer on real paintings
 #

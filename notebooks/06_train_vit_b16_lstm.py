@@ -22,7 +22,7 @@
 # A Vision Transformer cuts the painting into 16×16-px patches, embeds each as a 768-d token and lets 12
 # self-attention layers mix them. Here the LSTM reads **every patch token** of the encoder's output followed
 # by the class token — not a sequence of length one made of the class token alone, which would give the
-# LSTM no sequence to read (exercise 2 measures what that costs).
+# LSTM no sequence to read (exercise 2 compares the two).
 #
 # Other image sizes work: the model is built for `image_size` (a multiple of 16) and interpolates its
 # position embeddings, both when loading ImageNet weights made for 224 px and on the fly for other inputs.
@@ -126,15 +126,16 @@ results.settings().loc[["resnet18_gap", "resnet18_lstm_patch", VARIANT], ["epoch
 lesson.real_table(["resnet18_gap", "resnet18_lstm_patch", VARIANT])
 
 # %% [markdown]
-# All from scratch (`pretrained` False). The LSTM over random transformer tokens clears the majority
+# None of the three starts from ImageNet weights (`pretrained` False): the ResNet-18 runs trained end to end,
+# the ViT's backbone stayed frozen at random initialisation. The LSTM over random transformer tokens clears the majority
 # baseline on every task, but stays below both trained ResNet-18 runs on every task. Its intervals are apart
 # from theirs except on artist against `resnet18_lstm_patch`, where they just overlap: there these
 # intervals alone cannot separate the two (a paired comparison, as in notebook 04, would be needed; `results/paired.md` does not include this pair,
 # so the question stays open). It measures a frozen random backbone, not what ViT-B/16 can learn: with ImageNet weights — the
 # setting ViTs are known for — the ranking could be quite different, and that was not run here.
 #
-# **Full dataset on a GPU:** `PROFILE="full"` (ImageNet weights, 224 px, AMP, batch 64 fits a 16-GB GPU with
-# bf16/fp16). Consider `--lr 1e-4` when fine-tuning the whole transformer.
+# **Full dataset on a GPU:** `PROFILE="full"` (ImageNet weights, 224 px, AMP; batch 64 should fit a 16-GB GPU
+# with bf16/fp16, an estimate from the memory measured on an H200 in `docs/gpu.md`, not tried on such a card). Consider `--lr 1e-4` when fine-tuning the whole transformer.
 #
 # ```bash
 # python -m wikiart_utils train --data data/wikiart-256 --variant vit_b16_lstm --out checkpoints/vit-full \
@@ -249,4 +250,4 @@ print(f"class tokens, different paintings: mean cosine {across[~torch.eye(n, dty
 # - Saxe, Koh, Chen, Bhand, Suresh & Ng, "On Random Weights and Unsupervised Feature Learning", ICML 2011 —
 #   what untrained networks already compute.
 #
-# Next: `07` evaluates and compares every run.
+# Next: `07` evaluates one model on the test split (the course's shipped one, or yours); `08` compares every run.

@@ -93,7 +93,7 @@ else:
 # **Reading it.** These are the numbers to quote for this model: thousands of test paintings, intervals a few
 # points wide, each far above its majority baseline. The printed line also answers the first question to ask
 # before scoring a model on new data — *did it train on any of it?* None of the embedded sample's test
-# paintings is in its training split (a few are in its validation split, which chose its epoch). The sample is
+# paintings is in its training split. The sample is
 # 128 px while the model was trained at 224 px, so it sees the sample's paintings enlarged, and blurrier; the
 # sample also holds fewer, older styles. Scores below can differ from the subset's either way.
 #
@@ -162,7 +162,7 @@ for task, top_n in (("genre", None), ("style", None), ("artist", TOP_ARTISTS)):
 # %% [markdown]
 # **Reading it.** A strong diagonal means the class is recognised; a bright column means the model answers
 # that class for many others — usually a large training class, the pull the majority baseline measures.
-# Neighbouring styles (Baroque and Rococo, Impressionism and Post-Impressionism) share subjects and palettes,
+# Neighbouring styles (Baroque and Rococo, Impressionism and Pointillism) share subjects and palettes,
 # so mass between them is expected. The pairs the model mixes up most, with counts and the share of the true
 # class's test paintings:
 
@@ -206,8 +206,9 @@ plots.per_class_f1_vs_count({t: r[r.support > 0] for t, r in reports.items()},
 # %% [markdown]
 # **Reading it.** A positive Spearman rho (in each panel's title) means F1 rises with the number of training
 # paintings. (For the course model, "training count" is the count in this sample's training split, a proxy for
-# the subset it was trained on.) Classes at F1 = 0, most of them on the left, are the ones the model never gets
-# right on a test painting: more data for them, class weights or logit adjustment (`train --class-weights`,
+# the subset it was trained on.) Classes at F1 = 0 are the ones the model never gets right on a test painting —
+# for style and genre mostly on the left; for artists at every count, since each painter has only a few test
+# paintings here: more data for them, class weights or logit adjustment (`train --class-weights`,
 # `--logit-adjust TAU`; `docs/cli.md`) are the levers.
 #
 # ## Outliers and uncertain paintings
