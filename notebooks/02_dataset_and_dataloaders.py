@@ -226,7 +226,7 @@ grid
 # in two worker processes? The numbers below depend on your machine. The sample's images are small 128-px
 # JPEGs: full-size paintings decode many times slower.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 for workers in (0, 2):
     loader = data.make_loader(train_set, batch_size=BATCH_SIZE, shuffle=True, workers=workers)
     print(f"workers={workers}:", data.measure_throughput(loader, max_batches=10))

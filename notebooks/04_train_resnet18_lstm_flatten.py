@@ -139,7 +139,7 @@ lesson.budget_table(root, {"resnet18_lstm_patch (notebook 03)": settings, ABLATI
 #
 # ## Training the channel-sequence model
 
-# %%
+# %% tags=["nbval-ignore-output"]
 result, val_table = lesson.train_and_report(root, VARIANT, flatten_settings, CHECKPOINTS, FIGURES,
                                             f"04_curves_{VARIANT}.png")
 val_table
@@ -157,7 +157,7 @@ print("labelled validation paintings per task:", lesson.labelled_counts(val_tabl
 #
 # Same backbone, the patch run's budget, global average pooling straight into the heads.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 gap, gap_table = lesson.train_and_report(root, ABLATION, settings, CHECKPOINTS, FIGURES, f"04_curves_{ABLATION}.png")
 columns = ["n", "top1", "top1_ci", "macro_f1", "majority_baseline"]
 pd.concat({f"{VARIANT} (cut budget)": val_table[columns], ABLATION: gap_table[columns]})

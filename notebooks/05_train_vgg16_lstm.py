@@ -104,7 +104,7 @@ print({key: getattr(run, key) for key in ("lr", "warmup_epochs", "task_weights",
 # A higher learning rate (2e-3) and equal task weights (1 each, as printed), the backbone frozen for all epochs.
 # The first line of the log says what learns.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 result, val_table = lesson.train_and_report(root, VARIANT, settings, CHECKPOINTS, FIGURES, f"05_curves_{VARIANT}.png")
 val_table
 

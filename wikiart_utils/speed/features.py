@@ -363,8 +363,10 @@ def check_cache_matches(model: nn.Module, cache: CachedFeatureDataset) -> None:
 def cached_split(model: nn.Module, dataset: Dataset, path: str | Path, device: torch.device, workers: int = 0,
                  progress: bool = True) -> CachedFeatureDataset:
     """The feature cache of `dataset` (eval transform) under `path`: reused when this backbone made it (a
-    resumed run), extracted afresh otherwise."""
-    extract_features(model, dataset, path, device=device, workers=workers, overwrite=True, progress=progress)
+    resumed run), extracted afresh otherwise. Extracting draws from the global RNG (each DataLoader iterator
+    takes a seed), so it runs on a forked RNG: a run trains the same whether its cache was made now or reused."""
+    with torch.random.fork_rng(devices=[]):
+        extract_features(model, dataset, path, device=device, workers=workers, overwrite=True, progress=progress)
     cache = CachedFeatureDataset(path)
     check_cache_matches(model, cache)
     return cache
