@@ -37,7 +37,7 @@ reproduce: setup
 # Unit tests (including the notebook/.py pair check), then the committed notebooks re-executed and compared by nbval
 test: setup-dev
 	$(PY) -m pytest tests -q
-	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks -q
+	$(PY) -m pytest --nbval --nbval-current-env notebooks -q
 
 # The course in JupyterLab (jupytext keeps each .ipynb and its .py pair in step on save)
 lab: setup

@@ -286,7 +286,7 @@ print({key: getattr(run, key) for key in ("lr", "backbone_lr_scale", "warmup_epo
 # after one frozen epoch. `lesson.train_and_report` extracts the tokens of the train and validation splits
 # once, trains, draws the learning curves and scores the best epoch on the validation split.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 result, val_table = lesson.train_and_report(root, VARIANT, settings, CHECKPOINTS, FIGURES, f"03_curves_{VARIANT}.png")
 val_table
 

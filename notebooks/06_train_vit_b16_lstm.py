@@ -100,7 +100,7 @@ model = lesson.show_shapes(VARIANT, sizes=(settings["image_size"], 224))
 run = lesson.run_settings(VARIANT, settings)
 print({key: getattr(run, key) for key in ("lr", "warmup_epochs", "task_weights", "freeze_epochs", "cached_features")})
 
-# %%
+# %% tags=["nbval-ignore-output"]
 result, val_table = lesson.train_and_report(root, VARIANT, settings, CHECKPOINTS, FIGURES, f"06_curves_{VARIANT}.png")
 val_table
 
