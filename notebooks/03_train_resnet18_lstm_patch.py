@@ -280,8 +280,8 @@ print({key: getattr(run, key) for key in ("lr", "backbone_lr_scale", "warmup_epo
 
 # %% [markdown]
 # With the backbone frozen on ImageNet features, only the LSTM and heads learn, at 1e-3, every task at weight 1
-# (`config.REGIMES["pretrained_heads"]`; chosen on validation splits only: better than 3e-4 on the sample's and
-# the real subset's, and 2e-3, tried on the sample, was within half a point: `results/pretrained_choices/`). On a
+# (`config.REGIMES["pretrained_heads"]`; chosen on validation splits only: better than 3e-4 on the sample's; on
+# the real subset's, equal for the LSTM and better for the average reader; 2e-3, tried on the sample, was within half a point: `results/pretrained_choices/`). On a
 # GPU the `full` profile fine-tunes the whole network instead: heads at 3e-4, the backbone at a tenth of that,
 # after one frozen epoch. `lesson.train_and_report` extracts the tokens of the train and validation splits
 # once, trains, draws the learning curves and scores the best epoch on the validation split.

@@ -209,7 +209,7 @@ lesson.real_paired()
 # An interval that excludes 0 means this test split can see the difference; the verdict column says which way.
 # Read the rows that answer this notebook's questions:
 #
-# - **From scratch, 96 px** (the rows under "Earlier comparisons", computed on 2026-11-27 from that day's
+# - **From scratch, 96 px** (the last two pairs of the table, "Earlier comparisons" in `results/paired.md`, computed on 2026-11-27 from that day's
 #   checkpoints, before `resnet18_gap` was trained again): `resnet18_gap` − `resnet18_lstm_patch` is positive on
 #   every task with every lower bound above 0 — plain pooling beat the patch LSTM — and `resnet18_lstm_patch` −
 #   `resnet18_lstm_flatten` is positive on every task: if an LSTM reads anything, positions serve it better than
@@ -222,8 +222,8 @@ lesson.real_paired()
 #
 # So the answer to "does reading the tokens in sequence help?" is, on these runs, *no better than averaging
 # them*, from scratch and on pretrained features alike — at these budgets. Two cautions: each run is one seed,
-# and a dozen intervals are read here at 95% each, so one of them excluding 0 by a hair is weak evidence on its
-# own. Exercise 3 of notebook 08 asks which of the two you would ship.
+# and the many intervals of this table are each read at 95%, so one of them excluding 0 by a hair is weak evidence
+# on its own. Exercise 3 of notebook 08 asks which of the two you would ship.
 #
 # ## Take-aways
 #

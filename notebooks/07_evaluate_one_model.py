@@ -316,7 +316,7 @@ if report is not None:
 # <details><summary>Solution</summary>
 #
 # The gain from top-1 to top-5 is capped by 1 − top-1 and depends on how many classes are present: with 10
-# genres and 8 styles present, five guesses cover more than half of them, so genre and style top-5 end close to
+# genres and 8 styles present, five guesses cover at least half of them, so genre and style top-5 end close to
 # 1 and their gain is capped by how close top-1 already is. Artist, with dozens of painters present, gains the
 # most points when top-1 is lowest — read the `gain` column: the task with the lowest top-1 and the most
 # classes present gains most.
@@ -336,7 +336,7 @@ pd.DataFrame.from_dict({t: {"top1": result[t]["top1"], "top5": result[t]["top5"]
 #
 # <details><summary>Solution</summary>
 #
-# The table below puts them side by side. The rarest styles have a handful of test paintings each (`support`),
+# The table below puts them side by side. Most of the rarest styles have a handful of test paintings (`support`),
 # so their F1 is an anecdote rather than a measurement; across the table, F1 follows distinctiveness as well as
 # count — Ukiyo-e, with few paintings but a look of its own, scores far above its count's neighbours.
 #

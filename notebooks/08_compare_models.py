@@ -100,7 +100,7 @@ print(f"difference {right_a.mean() - right_b.mean():+.3f}, by hand [{lo:+.3f}, {
       f"metrics.paired_difference [{helper['ci'][0]:+.3f}, {helper['ci'][1]:+.3f}] (n = {helper['n']})")
 
 # %% [markdown]
-# Both intervals lie wholly above 0 (they differ only in their random redraws): on these test paintings the
+# Both intervals lie wholly above 0, and they agree (the same seed gives the same redraws): on these test paintings the
 # pretrained model is the better one for style. `metrics.paired_difference` is what the rest of the course uses.
 #
 # Why pair at all? Because two models are right on mostly the *same* paintings, and their own intervals ignore
