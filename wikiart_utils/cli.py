@@ -104,6 +104,8 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
 def cmd_predict(args: argparse.Namespace) -> None:
     from . import predict
+    if not predict.expand_paths(args.images):
+        raise FileNotFoundError(f"no image files in {', '.join(map(str, args.images))}")
     results = predict.predict_images(args.checkpoint, args.images, args.top_k)
     if args.json:
         print(json.dumps(results, indent=1))
@@ -189,9 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("predict", cmd_predict, "top-k artist, genre and style for image files")
     p.add_argument("--checkpoint", default=None, type=Path,
                    help="best.pt written by train (default: the course's model, checkpoints/course/model.pt)")
-    p.add_argument("images", nargs="+", type=Path, help="image files")
+    p.add_argument("images", nargs="+", type=Path, help="image files, or folders of them (searched recursively)")
     p.add_argument("--top-k", type=int, default=5)
-    p.add_argument("--json", action="store_true", help="print one JSON list")
+    p.add_argument("--json", action="store_true", help="print one JSON list and nothing else on stdout")
 
     p = add("reproduce", cmd_reproduce, "execute notebooks 01..08 in order (papermill), regenerating figures/")
     p.add_argument("--data", default=None, help="dataset directory (default: the embedded real sample)")

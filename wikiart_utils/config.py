@@ -22,8 +22,10 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 VARIANTS = ("resnet18_lstm_patch", "resnet18_lstm_flatten", "vgg16_lstm", "vit_b16_lstm", "resnet18_gap",
-            "efficientnet_lite0_lstm", "efficientnet_lite0_gap")
-READOUTS = ("last", "mean", "attention")    # how the LSTM's outputs become one summary (`models`)
+            "efficientnet_lite0_lstm", "efficientnet_lite0_gap", "efficientnet_lite0_attention",
+            "efficientnet_lite0_stats", "efficientnet_lite0_depth_lstm")
+READOUTS = ("last", "mean", "attention")    # how the LSTM's outputs become one summary (`readers`)
+ORDERS = ("natural", "shuffled")            # the order a reader reads the tokens in (`readers.reorder`)
 DECODE_CHOICES = ("auto", "gpu", "cpu")      # where JPEGs are decoded (`speed.gpu_input`)
 SCHEDULES = ("warmup_cosine", "onecycle")    # per-step learning-rate schedules (`train.make_scheduler`)
 OPTIMIZERS = ("adamw", "sgd")
@@ -39,6 +41,9 @@ REGIMES = {  # defaults that differ between fine-tuning ImageNet weights and tra
                     task_weights={"artist": 0.5, "genre": 0.5, "style": 1.0}),
     # a random backbone frozen for the whole run (VGG-16 / ViT-B/16 on a CPU): only the heads learn
     "scratch_heads": dict(lr=2e-3, backbone_lr_scale=1.0, warmup_epochs=2.0, task_weights=EQUAL),
+    # EfficientNet-Lite0's last stages trained on the cached input of those stages (--tuned-stages N), the rest
+    # frozen: the stages start from ImageNet weights and learn at lr x backbone_lr_scale, reader and heads at lr
+    "pretrained_stages": dict(lr=1e-3, backbone_lr_scale=0.1, warmup_epochs=1.0, task_weights=EQUAL),
     # ImageNet features frozen for the whole run (EfficientNet-Lite0 on cached tokens): only the heads learn.
     # Chosen on validation splits: on the sample 1e-3 gave val mean macro-F1 0.353 against 0.323 at 3e-4
     # (10 epochs; 2e-3: 0.358, no better within noise); on the subset see results/pretrained_choices/
@@ -121,6 +126,8 @@ class TrainConfig:
     def regime(self) -> str:
         """Which `REGIMES` entry fills the settings left None."""
         heads_only = self.freeze_epochs >= self.epochs
+        if self.pretrained and heads_only and self.model_options.get("tuned_stages"):
+            return "pretrained_stages"
         if self.pretrained:
             return "pretrained_heads" if heads_only else "pretrained"
         return "scratch_heads" if heads_only else "scratch"
@@ -169,6 +176,9 @@ class Session:
                                      "--resume)", type=int, metavar="EPOCHS")
     device: str | None = setting(None, "cuda, mps or cpu (default: the best available)")
     workers: int | None = setting(None, "DataLoader workers (default: CPUs - 1, at most 8)", type=int)
+    features_dir: str | None = setting(None, "with --cached-features: keep the token caches in this folder, "
+                                       "shared by every run over the same backbone and paintings (default: "
+                                       "OUT/features, the run's own)", metavar="DIR")
     progress: bool = setting(True, "no progress bars")
 
 
@@ -179,6 +189,10 @@ MODEL_OPTIONS = {
     "bidirectional": dict(action="store_true", help="read the tokens in both directions"),
     "readout": dict(choices=READOUTS, help="the LSTM summary the heads read"),
     "dropout": dict(type=float, help="dropout before the heads"),
+    "order": dict(choices=ORDERS, help="the order the LSTM reads the tokens in: natural (positions row by row, "
+                  "stages first to last) or shuffled (one fixed random permutation: the control)"),
+    "tuned_stages": dict(type=int, metavar="N", help="EfficientNet-Lite0: its last N stages train (from a cache "
+                         "of their input), the rest stays frozen"),
 }
 
 
@@ -211,7 +225,8 @@ def add_arguments(parser: argparse.ArgumentParser, *classes: type) -> None:
 
 REGIME_WORDS = {"pretrained": "ImageNet weights", "scratch": "from scratch",
                 "scratch_heads": "heads alone on a frozen random backbone",
-                "pretrained_heads": "heads alone on frozen ImageNet features"}
+                "pretrained_heads": "heads alone on frozen ImageNet features",
+                "pretrained_stages": "the last stages, reader and heads on cached ImageNet features"}
 
 
 def _regime_help(name: str) -> str:

@@ -32,9 +32,10 @@ from torchvision.models import ResNet18_Weights, VGG16_Weights, ViT_B_16_Weights
 
 from . import data, labels
 from . import config
-from .config import READOUTS
+from .readers import AttentionPool, DepthLSTM, SequenceReader, StageStats, WithFront
 
-DEFAULT_OPTIONS: dict = dict(lstm_layers=1, hidden_size=256, bidirectional=False, readout="last", dropout=0.2)
+DEFAULT_OPTIONS: dict = dict(lstm_layers=1, hidden_size=256, bidirectional=False, readout="last", dropout=0.2,
+                             order="natural", tuned_stages=0)
 
 
 class PretrainedWeightsUnavailable(RuntimeError):
@@ -148,6 +149,7 @@ class ResNetTokens(nn.Module):
                                       net.layer1, net.layer2, net.layer3, net.layer4)
         self.channels = channels
         self.dim = 49 if channels else 512
+        self.key = {"channels": channels}  # what its cached tokens depend on besides the weights
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.features(x)                                    # [B, 512, h, w]
@@ -224,10 +226,82 @@ class ViTTokens(nn.Module):
         return torch.cat([x[:, 1:], x[:, :1]], dim=1)           # [B, h*w + 1, D], CLS last
 
 
+LITE0_STAGES = 9  # EfficientNet-Lite0's stages as in Tan & Le 2019, Table 1 (`lite0_stages`)
+LITE0_CHANNELS = (32, 16, 24, 40, 80, 112, 192, 320, 1280)  # each stage's output channels, stages 1-9
+SUMMARIES = ("positions", "stages")
+
+
+def lite0_stages(net: nn.Module) -> list[nn.Module]:
+    """timm's `tf_efficientnet_lite0` as its 9 stages, numbered as in the EfficientNet paper (Tan & Le 2019,
+    Table 1): 1 the stem convolution (32 channels, 1/2 resolution), 2-8 the 7 MBConv stages (16, 24, 40, 80,
+    112, 192, 320 channels; 1/2 to 1/32), 9 the 1x1 head convolution (1,280 channels). Running them in turn
+    is `net.forward_features`."""
+    return [nn.Sequential(net.conv_stem, net.bn1), *net.blocks, nn.Sequential(net.conv_head, net.bn2)]
+
+
+def channel_stats(x: torch.Tensor) -> torch.Tensor:
+    """[B, C, H, W] -> [B, 2C]: each channel's mean and standard deviation over the positions -- the
+    statistics neural style transfer (Huang & Belongie's AdaIN) treats as an image's style."""
+    flat = x.flatten(2).float()
+    return torch.cat([flat.mean(-1), (flat.var(-1, unbiased=False) + 1e-5).sqrt()], dim=1)
+
+
+def run_stages(stages, x: torch.Tensor, summary: str, stats: list) -> torch.Tensor:
+    """`x` through `stages` in turn; with summary "stages" each one's `channel_stats` appended to `stats`."""
+    for stage in stages:
+        x = stage(x)
+        if summary == "stages":
+            stats.append(channel_stats(x))
+    return x
+
+
+class Lite0Packed(nn.Module):
+    """Stages 1..cut of EfficientNet-Lite0 -> a packed vector [B, 1, P]: the channel statistics of stages
+    1..cut (for summary "stages"; none for "positions") followed by the flattened [C, H, W] map of stage cut.
+    What the feature cache stores when the stages after `cut` train (`Lite0Front` continues from it)."""
+
+    def __init__(self, stages: list[nn.Module], summary: str):
+        super().__init__()
+        self.stages, self.summary = nn.ModuleList(stages), summary
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        stats: list = []
+        x = run_stages(self.stages, x, self.summary, stats)
+        return torch.cat([*stats, x.flatten(1).float()], dim=1).unsqueeze(1)
+
+
+class Lite0Front(nn.Module):
+    """Stages cut+1..9 of EfficientNet-Lite0 on `Lite0Packed`'s vector, summarised as the backbone would
+    have: "positions" -> [B, T, 1280], "stages" -> [B, 1, 4192] (the earlier stages' statistics from the
+    packed vector, the rest computed here). The trainable front of the reader when `tuned_stages` > 0."""
+
+    def __init__(self, stages: list[nn.Module], cut: int, summary: str):
+        super().__init__()
+        self.stages, self.summary = nn.ModuleList(stages), summary
+        self.in_channels = LITE0_CHANNELS[cut - 1]
+        self.stats_before = 2 * sum(LITE0_CHANNELS[:cut]) if summary == "stages" else 0
+
+    def forward(self, packed: torch.Tensor) -> torch.Tensor:
+        flat = packed.flatten(1).float()
+        side = round(((flat.shape[1] - self.stats_before) / self.in_channels) ** 0.5)
+        x = flat[:, self.stats_before:].reshape(-1, self.in_channels, side, side)
+        stats = [flat[:, :self.stats_before]]
+        x = run_stages(self.stages, x.contiguous(memory_format=torch.channels_last), self.summary, stats)
+        if self.summary == "stages":
+            return torch.cat(stats, dim=1).unsqueeze(1)
+        return x.flatten(2).transpose(1, 2).contiguous()
+
+
 class EfficientNetLiteTokens(nn.Module):
     """EfficientNet-Lite0 (timm's `tf_efficientnet_lite0`: TensorFlow's "same" padding) up to its 1x1 head
-    convolution: the H'xW' positions of its 1280-channel map are the tokens (7x7 = 49 at 224 px, 4x4 = 16 at
-    128 px), as ResNet-18's in the patch variant.
+    convolution. `summary="positions"`: the H'xW' positions of its 1280-channel map are the tokens (7x7 = 49
+    at 224 px, 4x4 = 16 at 128 px), as ResNet-18's in the patch variant; `summary="stages"`: one vector
+    [B, 1, 4192] of every stage's channel means and standard deviations (`channel_stats`, stages 1 to 9),
+    whose last 2,560 values are the final map's -- the first 1,280 of those, the average of the positions.
+
+    `tuned_stages=N` keeps the last N stages out of the backbone: the backbone (frozen, cached) ends at stage
+    9 - N with a packed vector (`Lite0Packed`), and `front` (`Lite0Front`: those N stages with their ImageNet
+    weights) goes in front of the reader, where it trains with it.
 
     Lite0 is EfficientNet-B0 made for phones (ReLU6, no squeeze-and-excitation): 3.4M backbone parameters
     against ResNet-18's 11.2M, and ImageNet weights that install from the package index. Its TensorFlow
@@ -236,18 +310,38 @@ class EfficientNetLiteTokens(nn.Module):
     """
     mean, std = data.SIGNED_UNIT
 
-    def __init__(self, pretrained: bool = False):
+    def __init__(self, pretrained: bool = False, summary: str = "positions", tuned_stages: int = 0):
         super().__init__()
         import timm  # noqa: PLC0415  (only this backbone needs it)
+        if summary not in SUMMARIES:
+            raise ValueError(f"summary must be one of {', '.join(SUMMARIES)}, got {summary!r}")
+        if not 0 <= tuned_stages < LITE0_STAGES:
+            raise ValueError(f"tuned_stages must be 0 to {LITE0_STAGES - 1} (EfficientNet-Lite0 has "
+                             f"{LITE0_STAGES} stages), got {tuned_stages}")
         net = timm.create_model("tf_efficientnet_lite0", pretrained=False)
         if pretrained:
             load_lite0_weights(net)
         net.reset_classifier(0)
-        self.net = net
-        self.dim = net.num_features
+        self.summary, self.tuned_stages, self.front = summary, tuned_stages, None
+        self.key = {"summary": summary, "tuned_stages": tuned_stages}  # what its cached tokens depend on
+        self.dim = 2 * sum(LITE0_CHANNELS) if summary == "stages" else LITE0_CHANNELS[-1]
+        self.stage_dims = tuple(2 * c for c in LITE0_CHANNELS)
+        if tuned_stages:
+            cut = LITE0_STAGES - tuned_stages
+            stages = lite0_stages(net)
+            self.net = Lite0Packed(stages[:cut], summary)
+            self.front = Lite0Front(stages[cut:], cut, summary)
+        else:  # the whole timm network under its own names (`backbone.net.conv_stem`, ...), as Grad-CAM reads it
+            self.net = net
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net.forward_features(x).flatten(2).transpose(1, 2).contiguous()  # [B, h*w, 1280]
+        if self.tuned_stages:
+            return self.net(x)                                       # packed [B, 1, P]
+        if self.summary == "positions":
+            return self.net.forward_features(x).flatten(2).transpose(1, 2).contiguous()  # [B, h*w, 1280]
+        stats: list = []
+        run_stages(lite0_stages(self.net), x, "stages", stats)
+        return torch.cat(stats, dim=1).unsqueeze(1)                  # [B, 1, 4192]
 
 
 @torch.no_grad()
@@ -267,53 +361,10 @@ def imagenet_top5(images: torch.Tensor, k: int = 5) -> list[list[tuple[str, floa
 # ----------------------------------------------------------------------------------------------------
 # Sequence model + heads: tokens [B, T, D] -> {task: logits}
 
-def no_autocast(device: torch.device):
-    if device.type in ("cuda", "cpu"):
-        return torch.autocast(device.type, enabled=False)
-    return contextlib.nullcontext()
-
-
-class SequenceReader(nn.Module):
-    """LayerNorm -> LSTM -> one vector per image ("last" hidden state, "mean" over steps, or
-    "attention"-weighted sum). With `recurrent=False` it is a plain average of the tokens (GAP).
-
-    The LayerNorm matters: post-ReLU CNN activations are large and non-negative and would saturate
-    the LSTM gates of a freshly initialised LSTM.
-    """
-
-    def __init__(self, dim: int, recurrent: bool = True, lstm_layers: int = 1, hidden_size: int = 256,
-                 bidirectional: bool = False, readout: str = "last", dropout: float = 0.2):
-        super().__init__()
-        if readout not in READOUTS:
-            raise ValueError(f"readout must be one of {', '.join(READOUTS)}, got {readout!r}")
-        self.recurrent, self.readout = recurrent, readout
-        self.dim = dim
-        if recurrent:
-            self.norm = nn.LayerNorm(dim)
-            self.lstm = nn.LSTM(dim, hidden_size, lstm_layers, batch_first=True, bidirectional=bidirectional,
-                                dropout=dropout if lstm_layers > 1 else 0.0)
-            self.dim = hidden_size * (2 if bidirectional else 1)
-            if readout == "attention":
-                self.score = nn.Sequential(nn.Linear(self.dim, 128), nn.Tanh(), nn.Linear(128, 1))
-
-    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        if not self.recurrent:
-            return tokens.mean(dim=1)
-        with no_autocast(tokens.device):                        # the LSTM runs in fp32 even under AMP
-            out, (h_n, _) = self.lstm(self.norm(tokens.float()))  # out: [B, T, dirs * hidden]
-        if self.readout == "last":                              # final state of each direction, top layer
-            dirs = 2 if self.lstm.bidirectional else 1
-            return torch.cat(list(h_n[-dirs:]), dim=-1)
-        if self.readout == "mean":
-            return out.mean(dim=1)
-        weights = torch.softmax(self.score(out).squeeze(-1), dim=1)
-        return torch.einsum("bt,btd->bd", weights, out)
-
-
 class MultitaskNet(nn.Module):
     """backbone (tokens) -> sequence reader -> dropout -> one Linear per task."""
 
-    def __init__(self, backbone: nn.Module, reader: SequenceReader, dropout: float, config: dict):
+    def __init__(self, backbone: nn.Module, reader: nn.Module, dropout: float, config: dict):
         super().__init__()
         self.backbone = backbone
         self.reader = reader
@@ -352,15 +403,55 @@ class MultitaskNet(nn.Module):
         """Everything outside the backbone: the part a feature cache trains."""
         return [p for name, p in self.named_parameters() if not name.startswith("backbone.")]
 
+    @staticmethod
+    def is_pretrained(name: str) -> bool:
+        """Whether parameter `name` started from ImageNet weights (the backbone, and backbone stages trained in
+        front of the reader): those learn at the backbone's rate, the new reader and heads at the head rate."""
+        return name.startswith(("backbone.", "reader.front."))
+
+    def reader_words(self) -> str:
+        """How this model reads its tokens, in the words run.json records (e.g. "LSTM, last state, positions
+        row by row"; "average of the positions")."""
+        reader = self.reader.reader if isinstance(self.reader, WithFront) else self.reader
+        options = self.config["options"]
+        over = ("stages 1 to 9" if getattr(self.backbone, "summary", "positions") == "stages" else "positions")
+        order = "in one fixed shuffled order" if options["order"] == "shuffled" else (
+            "first to last" if over.startswith("stages") else "row by row")
+        if isinstance(reader, SequenceReader) and not reader.recurrent:
+            return "average of the positions"
+        if isinstance(reader, SequenceReader):
+            sides = "bidirectional " if options["bidirectional"] else ""
+            return f"{sides}LSTM ({options['readout']} readout) over the positions, {order}"
+        if isinstance(reader, AttentionPool):
+            return f"attention pooling: {reader.queries.shape[0]} learned queries over the positions"
+        if isinstance(reader, StageStats):
+            return "channel means and standard deviations of stages 1 to 9 (the average among them), standardised"
+        return f"LSTM (last state) over depth: one token per stage, {order}"
+
+    def trainable(self, backbone_trains: bool = False) -> str:
+        """What trains, in the words run.json records: "heads", "reader+heads", "stages 7-9+reader+heads" (the
+        last stages in front of the reader), "backbone+reader+heads"."""
+        reader = self.reader.reader if isinstance(self.reader, WithFront) else self.reader
+        parts = ["backbone"] if backbone_trains else []
+        if isinstance(self.reader, WithFront):
+            tuned = self.config["options"]["tuned_stages"]
+            parts.append(f"stages {LITE0_STAGES - tuned + 1}-{LITE0_STAGES}")
+        if any(True for _ in reader.parameters()):
+            parts.append("reader")
+        return "+".join(parts + ["heads"])
+
 
 # ----------------------------------------------------------------------------------------------------
-# Registry
+# Registry: each variant is a backbone and a reader (`readers`)
 
-def _resnet_patch(pretrained: bool, image_size: int) -> tuple[nn.Module, bool]:
-    return ResNetTokens(pretrained), True
+READERS = ("lstm", "average", "attention", "stats", "depth_lstm")
 
 
-def _resnet_flatten(pretrained: bool, image_size: int) -> tuple[nn.Module, bool]:
+def _resnet_patch(pretrained: bool, image_size: int) -> tuple[nn.Module, str]:
+    return ResNetTokens(pretrained), "lstm"
+
+
+def _resnet_flatten(pretrained: bool, image_size: int) -> tuple[nn.Module, str]:
     """The LSTM reads the 512 channels as a sequence, each channel's (pooled 7x7) spatial map as a token.
 
     This is the "flatten the feature map, one row per channel" reading of the CNN-LSTM recipe. Channel
@@ -369,45 +460,62 @@ def _resnet_flatten(pretrained: bool, image_size: int) -> tuple[nn.Module, bool]
     space or over features. Pooling to 7x7 keeps the token size fixed (49) at every image size, and
     equals the raw 7x7 map at 224 px.
     """
-    return ResNetTokens(pretrained, channels=True), True
+    return ResNetTokens(pretrained, channels=True), "lstm"
 
 
-def _vgg(pretrained: bool, image_size: int) -> tuple[nn.Module, bool]:
-    return VGGTokens(pretrained), True
+def _vgg(pretrained: bool, image_size: int) -> tuple[nn.Module, str]:
+    return VGGTokens(pretrained), "lstm"
 
 
-def _vit(pretrained: bool, image_size: int) -> tuple[nn.Module, bool]:
-    return ViTTokens(pretrained, image_size), True
+def _vit(pretrained: bool, image_size: int) -> tuple[nn.Module, str]:
+    return ViTTokens(pretrained, image_size), "lstm"
 
 
-def _resnet_gap(pretrained: bool, image_size: int) -> tuple[nn.Module, bool]:
+def _resnet_gap(pretrained: bool, image_size: int) -> tuple[nn.Module, str]:
     """The ablation: the same ResNet-18 tokens, global-average-pooled, no recurrence."""
-    return ResNetTokens(pretrained), False
+    return ResNetTokens(pretrained), "average"
 
 
-def _lite0_lstm(pretrained: bool, image_size: int) -> tuple[nn.Module, bool]:
-    return EfficientNetLiteTokens(pretrained), True
+def _lite0(summary: str, reader: str, doc: str) -> Callable:
+    def build(pretrained: bool, image_size: int, tuned_stages: int = 0) -> tuple[nn.Module, str]:
+        return EfficientNetLiteTokens(pretrained, summary, tuned_stages), reader
+    build.__doc__ = doc
+    return build
 
 
-def _lite0_gap(pretrained: bool, image_size: int) -> tuple[nn.Module, bool]:
-    """The ablation on pretrained tokens: EfficientNet-Lite0's positions averaged, no recurrence."""
-    return EfficientNetLiteTokens(pretrained), False
-
-
-VARIANTS: dict[str, Callable[[bool, int], tuple[nn.Module, bool]]] = {
+VARIANTS: dict[str, Callable[..., tuple[nn.Module, str]]] = {
     "resnet18_lstm_patch": _resnet_patch,
     "resnet18_lstm_flatten": _resnet_flatten,
     "vgg16_lstm": _vgg,
     "vit_b16_lstm": _vit,
     "resnet18_gap": _resnet_gap,
-    "efficientnet_lite0_lstm": _lite0_lstm,
-    "efficientnet_lite0_gap": _lite0_gap,
+    "efficientnet_lite0_lstm": _lite0("positions", "lstm", "An LSTM over EfficientNet-Lite0's positions."),
+    "efficientnet_lite0_gap": _lite0("positions", "average", "The ablation on pretrained tokens: "
+                                     "EfficientNet-Lite0's positions averaged, no recurrence."),
+    "efficientnet_lite0_attention": _lite0("positions", "attention", "Learned queries over the positions "
+                                           "(`readers.AttentionPool`), no recurrence."),
+    "efficientnet_lite0_stats": _lite0("stages", "stats", "Every stage's channel means and standard deviations "
+                                       "beside the average (`readers.StageStats`)."),
+    "efficientnet_lite0_depth_lstm": _lite0("stages", "depth_lstm", "An LSTM over depth: one token per stage, "
+                                            "first to last (`readers.DepthLSTM`)."),
 }
 assert tuple(VARIANTS) == config.VARIANTS, "config.VARIANTS names the builders above, in order"
 
 
 def variant_names() -> list[str]:
     return list(VARIANTS)
+
+
+def make_reader(kind: str, backbone: nn.Module, options: dict) -> nn.Module:
+    """The reader of `kind` (READERS) over `backbone`'s tokens, with the model options that apply to it."""
+    lstm = {k: options[k] for k in ("lstm_layers", "hidden_size", "bidirectional", "readout", "dropout", "order")}
+    if kind in ("lstm", "average"):
+        return SequenceReader(backbone.dim, kind == "lstm", **lstm)
+    if kind == "attention":
+        return AttentionPool(backbone.dim)
+    if kind == "stats":
+        return StageStats(backbone.dim)
+    return DepthLSTM(backbone.stage_dims, options["hidden_size"], options["order"])
 
 
 def build_model(variant: str, pretrained: bool = False, image_size: int = config.TrainConfig.image_size,
@@ -423,8 +531,15 @@ def build_model(variant: str, pretrained: bool = False, image_size: int = config
         raise TypeError(f"unknown model option(s) {', '.join(sorted(unknown))}: "
                         f"valid ones are {', '.join(DEFAULT_OPTIONS)}")
     options = {**DEFAULT_OPTIONS, **options}
-    backbone, recurrent = VARIANTS[variant](pretrained, image_size)
-    reader = SequenceReader(backbone.dim, recurrent, **options)
+    tuned = {"tuned_stages": options["tuned_stages"]} if options["tuned_stages"] else {}
+    if tuned and not variant.startswith("efficientnet_lite0"):
+        raise ValueError(f"tuned_stages: only the EfficientNet-Lite0 variants train their last stages apart, "
+                         f"not {variant}")
+    backbone, kind = VARIANTS[variant](pretrained, image_size, **tuned)
+    reader = make_reader(kind, backbone, options)
+    if getattr(backbone, "front", None) is not None:
+        reader = WithFront(backbone.front, reader)
+        backbone.front = None  # it lives in the reader now: trained, saved and shipped with it
     config = {"variant": variant, "image_size": int(image_size), "pretrained": bool(pretrained), "options": options}
     return MultitaskNet(backbone, reader, options["dropout"], config)
 

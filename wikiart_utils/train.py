@@ -89,7 +89,7 @@ def param_groups(model: models.MultitaskNet, lr: float, backbone_lr: float, weig
     """AdamW groups: backbone vs head (different LR) x matrices vs biases/norms (no weight decay)."""
     groups: dict[tuple[str, bool], list] = {}
     for name, p in model.named_parameters():
-        groups.setdefault(("backbone" if name.startswith("backbone.") else "head", p.ndim >= 2), []).append(p)
+        groups.setdefault(("backbone" if model.is_pretrained(name) else "head", p.ndim >= 2), []).append(p)
     return [{"params": params, "name": part, "lr": backbone_lr if part == "backbone" else lr,
              "weight_decay": weight_decay if decay else 0.0}
             for (part, decay), params in sorted(groups.items())]
@@ -263,7 +263,7 @@ def build_model(config: TrainConfig, resumed: tuple | None, path: Path) -> model
         raise checkpoint.CheckpointError(
             f"{path}: --resume of a {saved['variant']} run at {saved['image_size']} px, "
             f"but asked for {config.variant} at {config.image_size} px")
-    if {**models.DEFAULT_OPTIONS, **config.model_options} != saved["options"]:
+    if {**models.DEFAULT_OPTIONS, **config.model_options} != {**models.DEFAULT_OPTIONS, **saved["options"]}:
         raise checkpoint.CheckpointError(f"{path}: --resume of a model with options {saved['options']}, but asked "
                                          f"for {config.model_options}: the model's shape cannot change on resume")
     return resumed[0]
@@ -282,7 +282,8 @@ class Feeds:
 
 
 def make_feeds(model: models.MultitaskNet, config: TrainConfig, root: str | Path, out: Path, dev: torch.device,
-               workers: int | None, ddp: distributed.DDP | None, progress: bool) -> Feeds:
+               workers: int | None, ddp: distributed.DDP | None, progress: bool,
+               features_dir: str | Path | None = None) -> Feeds:
     size, batch, seed = config.image_size, config.batch_size, config.seed
     cached = config.cached_features  # a cache holds one view of each painting: the eval transform
     augment = None if cached else data.train_transform(size, config.crop_scale, config.color_jitter)
@@ -297,7 +298,9 @@ def make_feeds(model: models.MultitaskNet, config: TrainConfig, root: str | Path
         dataset.targets = labels.fold_unknown_artists(dataset.targets, folded) if folded else dataset.targets
     baselines = metrics.majority_baselines(train_set.targets, val_set.targets)
     if cached:
-        caches = [features.cached_split(model, dataset, out / "features" / name, dev, workers or 0, progress)
+        where = {name: features.shared_cache_path(features_dir, model, dataset, name) if features_dir
+                 else out / "features" / name for name, dataset in (("train", train_set), ("val", val_set))}
+        caches = [features.cached_split(model, dataset, where[name], dev, workers or 0, progress)
                   for name, dataset in (("train", train_set), ("val", val_set))]
         for cache, dataset in zip(caches, (train_set, val_set)):
             cache.targets = dataset.targets[torch.from_numpy(cache.rows)]  # --unknown-as-class applies here too
@@ -407,7 +410,7 @@ def train(data_dir: str | Path, variant: str | None = None, out: str | Path = "c
     # weights channels_last like the batches the loaders make, on a CPU too (oneDNN): a training step of
     # EfficientNet-Lite0 at 224 px ran ~1.7x faster on the 2-core CPU (15 against 9 images/s)
     model.to(dev, memory_format=torch.channels_last)
-    feeds = make_feeds(model, config, data_dir, out, dev, session.workers, ddp, progress)
+    feeds = make_feeds(model, config, data_dir, out, dev, session.workers, ddp, progress, session.features_dir)
     loop = Loop(config, session, data_dir, out, model, feeds, dev, ddp, say, progress)
     state = loop.start(resumed[1] if resumed else None)
     return loop.run(state)
@@ -498,7 +501,13 @@ def run_banner(config: TrainConfig, dev: torch.device, n_train: int, steps_per_e
 def regime_words(config: TrainConfig) -> str:
     """What learns in this run, in words for the log: a frozen random backbone is not "from scratch"."""
     start = "ImageNet weights" if config.pretrained else "randomly initialised backbone"
-    learners = "the heads" if config.variant.endswith("_gap") else "the LSTM and heads"
+    reader = {"gap": "", "stats": "", "attention": "the attention pooling and "}.get(
+        config.variant.rsplit("_", 1)[-1], "the LSTM and ")
+    learners = f"{reader}heads" if reader else "the heads"
+    tuned = config.model_options.get("tuned_stages")
+    if tuned:
+        learners = f"its last {tuned} stages (from their cached input), {reader or 'the '}heads"
+        return f"{start}: {learners} learn, the rest frozen"
     frozen = config.freeze_epochs
     if frozen >= config.epochs:
         return f"{start}, frozen: only {learners} learn"

@@ -44,7 +44,7 @@ from tqdm.auto import tqdm
 from .. import data, fsutil, labels, runtime
 from . import onnx_tokens
 
-CACHE_VERSION = 2  # 2: images reach the model as uint8 and are normalised inside it
+CACHE_VERSION = 3  # 2: images reach the model as uint8 and are normalised inside it; 3: keyed by the backbone alone
 FP16_MAX = 65504.0
 RANDOM_TRANSFORMS = {"ColorJitter", "AutoAugment", "RandAugment", "TrivialAugmentWide", "AugMix",
                      "ElasticTransform", "GaussianNoise", "MixUp", "CutMix"}
@@ -61,6 +61,30 @@ def backbone_fingerprint(model: nn.Module) -> str:
         digest.update(f"{name}:{tuple(tensor.shape)}:{tensor.dtype};".encode())
         digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
     return digest.hexdigest()
+
+
+def backbone_identity(model: nn.Module) -> dict:
+    """What a backbone's tokens depend on besides its weights: its class, the image size it was built for and
+    its own settings (`key`: e.g. EfficientNet-Lite0's summary and cut). Not the reader: runs with other
+    readers over the same backbone share one cache."""
+    backbone = getattr(model, "backbone", model)
+    config = getattr(model, "config", None) or {}
+    return {"backbone": type(backbone).__name__, "image_size": config.get("image_size"),
+            **getattr(backbone, "key", {})}
+
+
+def fingerprint(model: nn.Module, dataset: Dataset) -> dict:
+    """What a cache is the cache of (meta.json's "fingerprint"): the backbone, its weights, the data."""
+    found = {"version": CACHE_VERSION, "backbone": backbone_identity(model),
+             "backbone_sha256": backbone_fingerprint(model), "dataset": dataset_fingerprint(dataset)}
+    return json.loads(json.dumps(found))  # tuples -> lists, as they come back from disk
+
+
+def shared_cache_path(folder: str | Path, model: nn.Module, dataset: Dataset, split: str) -> Path:
+    """`folder/<split>-<12 hex>`: the cache of this backbone and these paintings inside a folder that runs share
+    (`train --features-dir`), named by its fingerprint, so two backbones or two datasets never meet."""
+    digest = hashlib.sha256(json.dumps(fingerprint(model, dataset), sort_keys=True).encode()).hexdigest()
+    return Path(folder) / f"{split}-{digest[:12]}"
 
 
 def dataset_fingerprint(dataset: Dataset) -> dict:
@@ -222,15 +246,13 @@ def extract_features(model: nn.Module, dataset: Dataset, out_path: str | Path, b
     _check_no_augmentation(dataset)
     out = Path(out_path)
     dev = torch.device(device) if device is not None else runtime.pick_device()
-    fingerprint = {"version": CACHE_VERSION, "model_config": getattr(model, "config", None),
-                   "backbone_sha256": backbone_fingerprint(model), "dataset": dataset_fingerprint(dataset)}
-    fingerprint = json.loads(json.dumps(fingerprint))  # tuples -> lists, as they come back from disk
-    if _reuse_or_refuse(out, fingerprint, overwrite):
+    made_by = fingerprint(model, dataset)
+    if _reuse_or_refuse(out, made_by, overwrite):
         return out
     n = len(dataset)
     if n == 0:
         raise ValueError("extract_features: the dataset is empty")
-    cache = _PartialCache(_part_dir(out), fingerprint, n)
+    cache = _PartialCache(_part_dir(out), made_by, n)
     model.to(dev).eval()
     cuda = dev.type == "cuda"
     if cuda:
@@ -256,7 +278,7 @@ def extract_features(model: nn.Module, dataset: Dataset, out_path: str | Path, b
         raise ValueError("extract_features: no image of the dataset could be decoded")
     cache.flush(position)
     cache.finish(out, {"version": CACHE_VERSION, "dtype": "float16", "tasks": list(labels.TASKS),
-                       "fingerprint": fingerprint, "paths": [str(p) for p in getattr(dataset, "paths", [])],
+                       "fingerprint": made_by, "paths": [str(p) for p in getattr(dataset, "paths", [])],
                        "seconds_this_session": round(time.time() - start, 2),
                        "engine_this_session": used})
     return out
@@ -353,9 +375,9 @@ class HeadOnly(nn.Module):
 def check_cache_matches(model: nn.Module, cache: CachedFeatureDataset) -> None:
     """Raise ValueError when `cache` was not made by this model's backbone weights (same config and bytes)."""
     made_by = cache.meta["fingerprint"]
-    config = getattr(model, "config", None)
-    if made_by.get("model_config") not in (None, json.loads(json.dumps(config))):
-        raise ValueError(f"{cache.path} was extracted with {made_by['model_config']}, not this model ({config})")
+    identity = json.loads(json.dumps(backbone_identity(model)))
+    if made_by.get("backbone") != identity:
+        raise ValueError(f"{cache.path} was extracted with {made_by.get('backbone')}, not this backbone ({identity})")
     if made_by.get("backbone_sha256") != backbone_fingerprint(model):
         raise ValueError(f"{cache.path} was extracted with other backbone weights than this model's")
 
