@@ -108,8 +108,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
                    args.workers, args.epoch_paintings)
     print(json.dumps(result))
     if args.save:
-        args.save.parent.mkdir(parents=True, exist_ok=True)
-        args.save.write_text(json.dumps(result, indent=1) + "\n")
+        common.save_json(args.save, result)
     return result
 
 

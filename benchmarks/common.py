@@ -11,9 +11,11 @@ import datetime
 import json
 import os
 import platform
+import re
 import shlex
 import shutil
 import sys
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -29,6 +31,7 @@ from wikiart_utils import fsutil, images, labels, metadata
 from wikiart_utils.ingest import index, sample
 
 FULL_WIKIART_IMAGES = 81_446
+REPO = Path(__file__).resolve().parents[1]
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -69,8 +72,41 @@ def finish(machine: dict) -> dict:
 
 
 def command_line(script: str | Path, argv: Sequence[str]) -> str:
-    """The command that ran a benchmark script, as one would type it from the repository root."""
-    return shlex.join(["python", f"benchmarks/{Path(script).name}", *argv])
+    """The command that ran a benchmark script, as one would type it from the repository root (paths inside
+    the repository relative to it, other folders of this machine as `portable` placeholders)."""
+    return shlex.join(["python", f"benchmarks/{Path(script).name}",
+                       *(portable(arg).replace("<repo>/", "") for arg in argv)])
+
+
+def _machine_folders(places: dict[str, str | Path] | None) -> list[tuple[str, str]]:
+    """(folder, placeholder) pairs, longest folder first so that the repository wins over a home around it."""
+    folders = {**(places or {}), "<repo>": REPO, "<tmp>": tempfile.gettempdir(), "<home>": Path.home()}
+    pairs = set()
+    for placeholder, folder in folders.items():
+        for form in {str(folder), os.path.realpath(folder)}:
+            if len(form.rstrip("/\\")) > 1:  # never "/" itself
+                pairs.add((form.rstrip("/\\"), placeholder))
+    return sorted(pairs, key=lambda pair: -len(pair[0]))
+
+
+def portable(obj: object, places: dict[str, str | Path] | None = None) -> object:
+    """`obj` (a string or a JSON-ready result) with this machine's folders replaced in every string: the
+    repository by `<repo>`, the temporary folder by `<tmp>`, the home folder by `<home>`, and each folder of
+    `places` ({placeholder: folder}) by its placeholder. A committed record then says what ran, not where."""
+    if isinstance(obj, dict):
+        return {k: portable(v, places) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [portable(v, places) for v in obj]
+    if not isinstance(obj, str):
+        return obj
+    for folder, placeholder in _machine_folders(places):
+        obj = re.sub(r"(?<![\w.-])" + re.escape(folder) + r"(?![\w.-])", lambda _: placeholder, obj)
+    return obj
+
+
+def save_json(path: str | Path, result: dict, places: dict[str, str | Path] | None = None) -> None:
+    """Write a result as the committed records are: indented JSON, machine folders as placeholders."""
+    fsutil.atomic_write_text(path, json.dumps(portable(result, places), indent=1) + "\n")
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -214,7 +250,7 @@ def add_common_arguments(p: argparse.ArgumentParser, threads: bool = True) -> No
 def emit(result: dict, args: argparse.Namespace, formatter: Callable[[dict], str]) -> None:
     """Print the result (tables, or JSON with --json) and write its JSON to --save FILE if given."""
     if args.save:
-        fsutil.atomic_write_text(args.save, json.dumps(result, indent=1) + "\n")
+        save_json(args.save, result)
     print(json.dumps(result, indent=1) if args.json else formatter(result))
 
 

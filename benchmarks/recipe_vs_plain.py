@@ -164,7 +164,7 @@ SCORES = ("n", "top1", "top1_ci", "macro_f1", "macro_f1_ci", "majority_baseline"
 
 
 def style_scores(y: np.ndarray, probs: np.ndarray, train_counts: np.ndarray) -> dict:
-    m = metrics.task_metrics(y, probs, train_counts, n_boot=1000)
+    m = metrics.task_metrics(y, probs, train_counts)
     return {k: m[k] for k in SCORES}
 
 
@@ -200,7 +200,8 @@ def cached_plain(cache: Path | None, settings: dict, test_paths: list[str], run)
     return y, probs, False
 
 
-def paired_difference(course_right: pd.Series, plain_right: pd.Series, n_boot: int = 2000) -> dict:
+def paired_difference(course_right: pd.Series, plain_right: pd.Series,
+                      n_boot: int = metrics.BOOTSTRAP_RESAMPLES) -> dict:
     """Course minus plain style top-1 on the same test paintings (matched by path), with a paired 95%
     bootstrap interval over paintings (`metrics.paired_difference`)."""
     course = course_right.reindex(plain_right.index)

@@ -57,7 +57,7 @@ SPLIT = "test"
 CHECKPOINT = None      # None = the course's model (checkpoints/course/model.pt); or a run's best.pt
 CHECKPOINTS = "../checkpoints"   # where this notebook writes its reports (eval_<model>/)
 FIGURES = "../figures"
-N_BOOT = 1000
+N_BOOT = None          # bootstrap resamples; None = metrics.BOOTSTRAP_RESAMPLES, every interval's setting
 WORKERS = 0            # DataLoader workers (the sample's images are small: 0 is fastest on 2 cores)
 TOP_ARTISTS = 20       # the artist confusion matrix shows the painters with the most test paintings
 MY_PAINTING = None     # a path to an image of yours; None = a test painting by a public-domain painter
@@ -69,6 +69,7 @@ import numpy as np
 import pandas as pd
 from wikiart_utils import checkpoint, data, evaluate, labels, lesson, metrics, plots, provenance
 
+N_BOOT = N_BOOT or metrics.BOOTSTRAP_RESAMPLES  # the same resamples as metrics.json and results/paired.md
 Path(FIGURES).mkdir(exist_ok=True)
 root = data.dataset_dir(DATA_DIR)
 model_path = Path(CHECKPOINT) if CHECKPOINT else checkpoint.COURSE_MODEL
@@ -130,7 +131,7 @@ evaluate.summary_table(result)
 # %%
 known = pred.y("style") >= 0                                   # labelled paintings only
 right = (pred.probs["style"].argmax(1) == pred.y("style"))[known]  # was the model right, painting by painting
-rng = np.random.default_rng(0)
+rng = np.random.default_rng(metrics.BOOTSTRAP_SEED)  # the seed metrics.bootstrap_ci uses
 redraws = rng.integers(0, len(right), size=(N_BOOT, len(right)))  # N_BOOT resamples of the test paintings
 scores = right[redraws].mean(axis=1)                           # top-1 on each resample
 lo, hi = np.percentile(scores, [2.5, 97.5])

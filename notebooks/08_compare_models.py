@@ -52,7 +52,7 @@ SPLIT = "test"
 MAIN = None            # the reference run; None = the best validation mean macro-F1 among the runs
 CHECKPOINTS = "../checkpoints"
 FIGURES = "../figures"
-N_BOOT = 1000
+N_BOOT = None          # bootstrap resamples; None = metrics.BOOTSTRAP_RESAMPLES, every interval's setting
 WORKERS = 0
 
 # %%
@@ -62,6 +62,7 @@ import numpy as np
 import pandas as pd
 from wikiart_utils import data, evaluate, labels, lesson, metrics, plots, results
 
+N_BOOT = N_BOOT or metrics.BOOTSTRAP_RESAMPLES  # the same resamples as metrics.json and results/paired.md
 Path(FIGURES).mkdir(exist_ok=True)
 root = data.dataset_dir(DATA_DIR)
 runs = lesson.find_checkpoints(CHECKPOINTS)   # every run folder with a best.pt (notebooks 03-06 write them)
@@ -91,7 +92,7 @@ print(f"both right {np.sum(right_a & right_b)}, only {a} {np.sum(right_a & ~righ
 # scores on the same redraw, so its interval is for the difference itself.
 
 # %%
-rng = np.random.default_rng(0)
+rng = np.random.default_rng(metrics.BOOTSTRAP_SEED)  # the seed metrics.bootstrap_ci uses
 redraws = rng.integers(0, len(right_a), size=(N_BOOT, len(right_a)))   # the same redraw for both models
 differences = right_a[redraws].mean(axis=1) - right_b[redraws].mean(axis=1)
 lo, hi = np.percentile(differences, [2.5, 97.5])

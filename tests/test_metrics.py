@@ -1,8 +1,11 @@
 """metrics: scores agree with scikit-learn, unknown labels are ignored, intervals are deterministic."""
 from __future__ import annotations
 
+import ast
+import inspect
 import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -264,3 +267,135 @@ def test_chance_is_one_over_the_classes_present():
     y = np.array([0, 0, 4, 9, -1, 9])
     out = metrics.task_metrics(y, one_hot_probs([0, 4, 4, 9, 1, 0], 27), n_boot=0)
     assert out["classes_present"] == 3 and out["chance"] == pytest.approx(1 / 3) and out["n_classes"] == 27
+
+
+# ----------------------------------------------------------------------------------------------------------
+# one bootstrap setting: metrics.BOOTSTRAP_RESAMPLES and metrics.BOOTSTRAP_SEED, never a literal elsewhere
+
+REPO = Path(__file__).resolve().parents[1]
+CONSTANTS = {"n_boot": "BOOTSTRAP_RESAMPLES", "seed": "BOOTSTRAP_SEED"}
+ALLOWED_BOOT_NAMES = {"BOOTSTRAP_RESAMPLES", "BOOTSTRAP_SEED", "BOOT_CHUNK_CELLS"}  # defined in metrics.py only
+
+
+def _bootstrap_sources() -> dict[str, str]:
+    """Every .py file of the package, tools, benchmarks (not their dated records) and the notebook pairs."""
+    paths = [*(REPO / "wikiart_utils").rglob("*.py"), *(REPO / "tools").glob("*.py"),
+             *(REPO / "benchmarks").glob("*.py"), *(REPO / "notebooks").glob("*.py")]
+    return {p.relative_to(REPO).as_posix(): p.read_text(encoding="utf-8") for p in sorted(paths)}
+
+
+def _number(node: ast.AST | None) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float)
+
+
+def _is_constant(node: ast.AST | None, name: str) -> bool:
+    """`BOOTSTRAP_RESAMPLES` or `metrics.BOOTSTRAP_RESAMPLES` (any prefix)."""
+    return (isinstance(node, ast.Name) and node.id == name) or (isinstance(node, ast.Attribute) and node.attr == name)
+
+
+def _callee(call: ast.Call) -> str:
+    f = call.func
+    return f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+
+
+def _bootstrap_functions(trees: dict[str, ast.Module]) -> dict[str, dict[str, set[int]]]:
+    """name -> {"n_boot": positions, "seed": positions} of every function that takes `n_boot`: the calls
+    whose arguments the check reads."""
+    found: dict[str, dict[str, set[int]]] = {}
+    for tree in trees.values():
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                names = [a.arg for a in node.args.posonlyargs + node.args.args]
+                if "n_boot" in names + [a.arg for a in node.args.kwonlyargs]:
+                    slots = found.setdefault(node.name, {"n_boot": set(), "seed": set()})
+                    for key in slots:
+                        if key in names:
+                            slots[key].add(names.index(key) - (names[:1] in (["self"], ["cls"])))
+    return found
+
+
+def bootstrap_literals(sources: dict[str, str]) -> list[str]:
+    """'file:line: what' for every bootstrap resample count or seed given as a number instead of
+    metrics.BOOTSTRAP_RESAMPLES / BOOTSTRAP_SEED (n_boot=0, "no interval", is not a second setting)."""
+    trees = {name: ast.parse(text, filename=name) for name, text in sources.items()}
+    functions = _bootstrap_functions(trees)
+    found = []
+    for name, tree in trees.items():
+        boots = any(word in sources[name] for word in ("N_BOOT", "n_boot", "BOOTSTRAP_RESAMPLES"))
+        for node in ast.walk(tree):
+            where = f"{name}:{getattr(node, 'lineno', '?')}"
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in functions:
+                positional = node.args.posonlyargs + node.args.args
+                pairs = list(zip(positional[len(positional) - len(node.args.defaults):], node.args.defaults))
+                pairs += [(a, d) for a, d in zip(node.args.kwonlyargs, node.args.kw_defaults) if d is not None]
+                for arg, default in pairs:
+                    if arg.arg in CONSTANTS and not _is_constant(default, CONSTANTS[arg.arg]):
+                        found.append(f"{where}: def {node.name}: {arg.arg}'s default is not metrics.{CONSTANTS[arg.arg]}")
+            elif isinstance(node, ast.Call):
+                callee = _callee(node)
+                if callee in functions:
+                    given = [(kw.arg, kw.value) for kw in node.keywords if kw.arg in CONSTANTS]
+                    given += [(key, node.args[i]) for key, slots in functions[callee].items()
+                              for i in slots if i < len(node.args)]
+                    for key, value in given:
+                        if _number(value) and not (key == "n_boot" and value.value == 0):
+                            found.append(f"{where}: {callee}({key}={value.value})")
+                if (callee == "add_argument" and node.args and isinstance(node.args[0], ast.Constant)
+                        and "boot" in str(node.args[0].value)):
+                    found += [f"{where}: {node.args[0].value} default={kw.value.value}"
+                              for kw in node.keywords if kw.arg == "default" and _number(kw.value)]
+                if callee == "default_rng" and boots:  # a generator seeded by hand beside a bootstrap
+                    seeds = list(node.args[:1]) + [kw.value for kw in node.keywords if kw.arg == "seed"]
+                    found += [f"{where}: default_rng({s.value})" for s in seeds if _number(s)]
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)) and _number(node.value):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for t in targets:
+                    if (isinstance(t, ast.Name) and "BOOT" in t.id.upper()
+                            and not (name == "wikiart_utils/metrics.py" and t.id in ALLOWED_BOOT_NAMES)):
+                        found.append(f"{where}: {t.id} = {node.value.value}")
+    return found
+
+
+def test_one_bootstrap_setting_everywhere():
+    """Notebook 08 once quoted a paired difference with 1,000 resamples and results/paired.md with 2,000:
+    every bootstrap must take its resamples and seed from metrics.BOOTSTRAP_RESAMPLES / BOOTSTRAP_SEED."""
+    sources = _bootstrap_sources()
+    assert "wikiart_utils/metrics.py" in sources and any(n.startswith("notebooks/") for n in sources)
+    assert bootstrap_literals(sources) == []
+    for fn in (metrics.bootstrap_ci, metrics.paired_difference, metrics.task_metrics, metrics.task_scores):
+        params = inspect.signature(fn).parameters
+        assert params["n_boot"].default == metrics.BOOTSTRAP_RESAMPLES, fn.__name__
+        assert params["seed"].default == metrics.BOOTSTRAP_SEED, fn.__name__
+
+
+def test_bootstrap_literal_check_finds_each_kind_of_second_setting():
+    """The check above can fail: each line here is a second setting it must name; the clean file is not."""
+    clean = ("from wikiart_utils import metrics\nN_BOOT = None\nN_BOOT = N_BOOT or metrics.BOOTSTRAP_RESAMPLES\n"
+             "rng = np.random.default_rng(metrics.BOOTSTRAP_SEED)\nd = metrics.paired_difference(a, b, n_boot=N_BOOT)\n"
+             "m = metrics.task_metrics(y, p, n_boot=0)\ntorch.manual_seed(0)\n")
+    bad = ["N_BOOT = 2000", "rng = np.random.default_rng(0)\nN_BOOT = None",
+           "d = metrics.paired_difference(a, b, n_boot=2000)", "lo, hi = metrics.bootstrap_ci(f, n, 500, 1)",
+           "m = metrics.task_metrics(y, p, seed=3)", "p.add_argument('--n-boot', type=int, default=1000)",
+           "def paired_against(preds, reference, n_boot=2000): ..."]
+    library = "".join(f"def {fn}(a, b, n_boot=BOOTSTRAP_RESAMPLES, seed=BOOTSTRAP_SEED): ...\n"
+                      for fn in ("bootstrap_ci", "paired_difference"))
+    library += "def task_metrics(y, p, counts=None, n_boot=BOOTSTRAP_RESAMPLES, seed=BOOTSTRAP_SEED): ...\n"
+    for text in bad:
+        found = bootstrap_literals({"wikiart_utils/metrics.py": library, "tools/x.py": text})
+        assert found and all(f.startswith("tools/x.py:") for f in found), text
+    assert len(bootstrap_literals({"wikiart_utils/metrics.py": library, "tools/x.py": bad[3]})) == 2  # both
+    assert bootstrap_literals({"wikiart_utils/metrics.py": library, "notebooks/x.py": clean}) == []
+
+
+def test_committed_metrics_were_computed_with_the_one_setting():
+    """The setting is the one results/*/metrics.json were computed with: the course model's style interval
+    comes back from its committed test predictions."""
+    run = REPO / "results" / "efficientnet_lite0_gap_frozen"
+    if not (run / "test_predictions.csv").is_file() or not (run / "metrics.json").is_file():
+        pytest.skip(f"{run} holds no committed predictions")
+    table = pd.read_csv(run / "test_predictions.csv")
+    known = table["style"] >= 0
+    right = (table["style_pred"] == table["style"])[known].to_numpy()
+    ci = metrics.bootstrap_ci(lambda idx: right[idx].mean(axis=1), len(right))
+    committed = json.loads((run / "metrics.json").read_text(encoding="utf-8"))["style"]["top1_ci"]
+    assert ci.tolist() == pytest.approx(committed, abs=1e-12)

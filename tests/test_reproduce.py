@@ -4,6 +4,7 @@ Notebooks 01-02 are executed here into a temporary folder (seconds); the trainin
 executed by nbval in the same CI run, so for them we check that each README figure is one the
 notebook's code writes.
 """
+import json
 import re
 from pathlib import Path
 
@@ -68,3 +69,30 @@ def test_end_with_newline_adds_one_only_when_missing(tmp_path):
     reproduce.end_with_newline(path)
     reproduce.end_with_newline(path)
     assert path.read_bytes() == b"{}\n"
+
+
+def test_papermill_metadata_names_no_machine_folder(tmp_path):
+    """papermill records the absolute paths it read and wrote: after `reproduce` they are repository-relative
+    (path parameters relative to notebooks/, where the kernel runs), and nothing else in the file moves."""
+    root = tmp_path / "repo"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    nb.metadata["papermill"] = {
+        "input_path": str(root / "notebooks" / "01_a.ipynb"), "output_path": str(root / "runs" / "full" / "01_a.ipynb"),
+        "parameters": {"FIGURES": str(root / "runs" / "full" / "figures"), "DATA_DIR": str(tmp_path / "wikiart"),
+                       "CAPS": {"epochs": 2}, "PROFILE": "full"},
+        "duration": 1.5}
+    path = root / "runs" / "full" / "01_a.ipynb"
+    path.parent.mkdir(parents=True)
+    nbformat.write(nb, path)
+    before = path.read_text(encoding="utf-8")
+    assert reproduce.portable_papermill_metadata(path, root)
+    after = path.read_text(encoding="utf-8")
+    meta = json.loads(after)["metadata"]["papermill"]
+    assert meta["input_path"] == "notebooks/01_a.ipynb" and meta["output_path"] == "runs/full/01_a.ipynb"
+    assert meta["parameters"] == {"FIGURES": "../runs/full/figures", "DATA_DIR": "<outside-repo>/wikiart",
+                                  "CAPS": {"epochs": 2}, "PROFILE": "full"}
+    assert str(tmp_path) not in after and after.endswith("}\n")
+    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines()) if a != b]
+    assert len(before.splitlines()) == len(after.splitlines()) and len(changed) == 4  # the four paths only
+    assert not reproduce.portable_papermill_metadata(path, root)  # a second pass changes nothing
+

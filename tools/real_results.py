@@ -61,6 +61,9 @@ RUNS = {  # run -> (variant, settings); the from-scratch rows as trained 2026-11
     "efficientnet_lite0_depth_lstm_frozen": ("efficientnet_lite0_depth_lstm", FROZEN),
     "efficientnet_lite0_depth_lstm_shuffled_frozen": ("efficientnet_lite0_depth_lstm", dict(FROZEN, model_options={
         "order": "shuffled"})),
+    # the last three stages (7-9: 192, 320 and 1,280 channels at 7 x 7) fine-tuned with the best frozen reader
+    # (validation), from a float16 cache of stage 6's output; its frozen twin is efficientnet_lite0_stats_frozen
+    "efficientnet_lite0_stats_tuned": ("efficientnet_lite0_stats", dict(FROZEN, model_options={"tuned_stages": 3})),
     # frozen on the 6,001 paintings the fine-tuned run sees: frozen vs fine-tuned on the same data
     "efficientnet_lite0_lstm_frozen_6k": ("efficientnet_lite0_lstm", dict(
         PRETRAINED, epochs=15, freeze_backbone=True, cached_features=True, train_limit=6000)),

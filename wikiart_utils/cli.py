@@ -94,9 +94,10 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
-    from . import evaluate
+    from . import evaluate, metrics
+    n_boot = metrics.BOOTSTRAP_RESAMPLES if args.n_boot is None else args.n_boot
     result, _ = evaluate.evaluate_checkpoint(args.data, args.checkpoint, args.out, args.split, args.batch_size,
-                                             args.workers, args.unknown_as_class, args.n_boot, decode=args.decode)
+                                             args.workers, args.unknown_as_class, n_boot, decode=args.decode)
     print(evaluate.summary_table(result).to_string())
     reports = ", ".join(f"per_class_{t}.csv" for t in result if t in ("artist", "genre", "style") and result[t]["n"])
     print(f"wrote {args.out}/metrics.json, predictions.csv{', ' + reports if reports else ''}")
@@ -184,7 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None)
     p.add_argument("--unknown-as-class", default=None, metavar="ARTIST",
                    help="older convention: label unknown artists as this artist (e.g. albrecht-durer)")
-    p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the 95%% intervals")
+    # None, not the number: metrics.py (scikit-learn) is imported only when a command needs it
+    p.add_argument("--n-boot", type=int, default=None,
+                   help="bootstrap resamples for the 95%% intervals (default: metrics.BOOTSTRAP_RESAMPLES, the "
+                        "course's one setting for every interval)")
     p.add_argument("--decode", choices=config.DECODE_CHOICES, default=config.TrainConfig.decode,
                    help="as for train")
 

@@ -115,7 +115,8 @@ def predictions_table(pred: Predictions, top_k: int = 5) -> pd.DataFrame:
 
 def evaluate_checkpoint(root: str | Path, checkpoint_path: str | Path, out: str | Path | None = None,
                         split: str = "test", batch_size: int = 64, workers: int | None = None,
-                        unknown_as_class: str | None = None, n_boot: int = 1000, device: torch.device | None = None,
+                        unknown_as_class: str | None = None, n_boot: int = metrics.BOOTSTRAP_RESAMPLES,
+                        device: torch.device | None = None,
                         decode: str = TrainConfig.decode) -> tuple[dict, Predictions]:
     """Metrics of `checkpoint_path` on `split` of `root`; with `out`, writes metrics.json, predictions.csv
     and per_class_<task>.csv (for each task with labelled rows) there."""

@@ -35,6 +35,12 @@ from sklearn.metrics import (
 from .labels import TASKS, UNKNOWN
 
 BOOT_CHUNK_CELLS = 2_000_000  # resampled rows held in memory at once by the bootstrap (~16 MB of int64)
+# The course's one bootstrap setting: every interval (evaluate's metrics.json, the paired differences of
+# results/paired.md, the notebooks' intervals by hand) draws this many resamples from this seed, so the same
+# difference is never quoted with two slightly different intervals. 1000 is what the committed
+# results/*/metrics.json were computed with; tests/test_metrics.py rejects any other literal.
+BOOTSTRAP_RESAMPLES = 1000
+BOOTSTRAP_SEED = 0
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -80,8 +86,8 @@ def top_k_correct(y: np.ndarray, probs: np.ndarray, k: int) -> np.ndarray:
 # bootstrap
 
 
-def bootstrap_ci(stat_fn: Callable[[np.ndarray], np.ndarray], n: int, n_boot: int = 1000, seed: int = 0,
-                 level: float = 0.95) -> np.ndarray:
+def bootstrap_ci(stat_fn: Callable[[np.ndarray], np.ndarray], n: int, n_boot: int = BOOTSTRAP_RESAMPLES,
+                 seed: int = BOOTSTRAP_SEED, level: float = 0.95) -> np.ndarray:
     """Percentile bootstrap interval of a statistic over n rows, vectorised and deterministic for a seed.
 
     ``stat_fn`` receives a [B, n] array of resampled row indices and returns the statistic of each
@@ -102,7 +108,8 @@ def bootstrap_ci(stat_fn: Callable[[np.ndarray], np.ndarray], n: int, n_boot: in
     return np.stack([lo, hi], axis=-1)
 
 
-def paired_difference(right_a: np.ndarray, right_b: np.ndarray, n_boot: int = 2000, seed: int = 0) -> dict:
+def paired_difference(right_a: np.ndarray, right_b: np.ndarray, n_boot: int = BOOTSTRAP_RESAMPLES,
+                      seed: int = BOOTSTRAP_SEED) -> dict:
     """Top-1 of model A minus model B on the *same* labelled rows (boolean "was right" per row), with a
     paired 95% bootstrap interval (rows resampled once for both): two models' own intervals can overlap
     while the difference between them is clearly not zero."""
@@ -173,7 +180,7 @@ def _balanced_accuracy(y: np.ndarray, pred: np.ndarray) -> float:
 
 
 def task_metrics(y_true: np.ndarray, probs: np.ndarray, train_counts: np.ndarray | None = None,
-                 n_boot: int = 1000, seed: int = 0) -> dict:
+                 n_boot: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED) -> dict:
     """All scores of one task over its labelled rows, with 95% bootstrap intervals for top-1 and macro F1.
 
     Keys: n, n_classes, classes_present, chance, top1, top5 (k = top_k = min(5, C)), macro_f1,
@@ -220,8 +227,8 @@ def task_metrics(y_true: np.ndarray, probs: np.ndarray, train_counts: np.ndarray
 
 
 def task_scores(y_true: Mapping[str, np.ndarray], probs: Mapping[str, np.ndarray],
-              train_counts: Mapping[str, np.ndarray] | None = None, n_boot: int = 1000,
-              seed: int = 0) -> dict[str, dict]:
+              train_counts: Mapping[str, np.ndarray] | None = None, n_boot: int = BOOTSTRAP_RESAMPLES,
+              seed: int = BOOTSTRAP_SEED) -> dict[str, dict]:
     """`task_metrics` for every task in `probs` (TASKS order first); the result is JSON-ready."""
     order = [t for t in TASKS if t in probs] + [t for t in probs if t not in TASKS]
     counts = train_counts or {}

@@ -10,6 +10,7 @@ committed notebooks and figures that nbval and the README show stay untouched.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -32,6 +33,43 @@ def end_with_newline(path: Path) -> None:
         f.seek(-1, os.SEEK_END)
         if f.read(1) != b"\n":
             f.write(b"\n")
+
+
+def portable_path(value: str, root: Path = PROJECT, cwd: Path | None = None) -> str:
+    """An absolute path as a committed file may hold it: relative to `cwd` (default: the repository) when it
+    lies inside the repository, else `<outside-repo>/<name>`; anything else is returned as it is."""
+    if not isinstance(value, str) or not os.path.isabs(value):
+        return value
+    path, root = Path(value).resolve(), Path(root).resolve()  # macOS: /var is /private/var
+    if path == root or root in path.parents:
+        return Path(os.path.relpath(path, cwd or root)).as_posix()
+    return f"<outside-repo>/{path.name}"
+
+
+NOTEBOOK_JSON = dict(indent=1, sort_keys=True, ensure_ascii=False)  # as nbformat, papermill and jupytext write
+
+
+def portable_papermill_metadata(path: Path, root: Path = PROJECT) -> bool:
+    """Drop the executing machine's paths from a notebook papermill wrote: its `metadata.papermill`
+    input_path and output_path become repository-relative, and path parameters relative to notebooks/ (the
+    kernel's working directory, where they were meant), so a committed notebook names no home or clone
+    folder. Only those fields change; the file keeps nbformat's layout. Returns whether it was rewritten."""
+    text = path.read_text(encoding="utf-8")
+    notebook = json.loads(text)
+    meta = notebook.get("metadata", {}).get("papermill")
+    if not isinstance(meta, dict):
+        return False
+    for key in ("input_path", "output_path"):
+        if key in meta:
+            meta[key] = portable_path(meta[key], root)
+    for key in ("parameters", "default_parameters"):
+        if isinstance(meta.get(key), dict):
+            meta[key] = {k: portable_path(v, root, root / "notebooks") for k, v in meta[key].items()}
+    new = json.dumps(notebook, **NOTEBOOK_JSON) + "\n"
+    if new == text:
+        return False
+    path.write_text(new, encoding="utf-8")
+    return True
 
 
 def reproduce(data: str | None = None, profile: str = "sample", only: list[str] | None = None,
@@ -64,6 +102,7 @@ def reproduce(data: str | None = None, profile: str = "sample", only: list[str] 
                                    cwd=str(PROJECT / "notebooks"), progress_bar=False,
                                    extra_arguments=QUIET_KERNEL)
         end_with_newline(target)
+        portable_papermill_metadata(target)
         print(f"{source.name}: executed in {time.perf_counter() - start:.0f} s -> {os.path.relpath(target)}")
         written.append(target)
     return written

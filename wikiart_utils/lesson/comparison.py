@@ -145,7 +145,8 @@ def _score_cell(m: dict, with_n: bool) -> str:
     return f"{m['top1']:.3f} [{m['top1_ci'][0]:.3f}, {m['top1_ci'][1]:.3f}]" + (f" (n = {m['n']})" if with_n else "")
 
 
-def paired_against(preds: dict[str, Predictions], reference: str, n_boot: int = 2000) -> pd.DataFrame:
+def paired_against(preds: dict[str, Predictions], reference: str,
+                   n_boot: int = metrics.BOOTSTRAP_RESAMPLES) -> pd.DataFrame:
     """Top-1 of every run minus `reference`'s, per task, on the same labelled test paintings, with paired
     bootstrap 95% intervals (`metrics.paired_difference`) and `results.verdict` in words. Two runs' own
     intervals can overlap while their paired difference is clearly not 0: judge by this table."""

@@ -1,6 +1,7 @@
 """Experiment (2026-11-26): is train.train on style alone, with weight decay on every parameter and OneCycleLR, step
-for step the plain loop of r19? 4 batches x 2 epochs on the real subset; printed "max abs weight difference: 0.0"."""
-import sys, torch, shutil
+for step the plain loop of r19? 4 batches x 2 epochs on the real subset; printed "max abs weight difference: 0.0".
+The run's checkpoint folder, an absolute path of that machine, is written as OUT (eqrun in the temporary folder)."""
+import os, sys, tempfile, torch, shutil
 sys.path.insert(0, "benchmarks")
 from wikiart_utils import data, engine, labels, losses, metadata, models, splits, train
 root, size, bs, seed, LIM, EP = "data/wikiart-subset-112", 96, 32, 0, 4, 2
@@ -15,11 +16,12 @@ def make_optimizer(model, args, steps_per_epoch, device):
     opt = torch.optim.AdamW(groups, lr=args["lr"])
     return opt, torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[g["lr"] for g in groups], total_steps=args["epochs"] * steps_per_epoch)
 train.make_optimizer = make_optimizer
-shutil.rmtree("/tmp/eqrun", ignore_errors=True)
-run = train.train(root, "resnet18_gap", "/tmp/eqrun", epochs=EP, image_size=size, batch_size=bs, pretrained=False,
+OUT = os.path.join(tempfile.gettempdir(), "eqrun")
+shutil.rmtree(OUT, ignore_errors=True)
+run = train.train(root, "resnet18_gap", OUT, epochs=EP, image_size=size, batch_size=bs, pretrained=False,
                   seed=seed, workers=1, train_limit=6000, progress=False, limit_batches=LIM,
                   task_weights={"artist": 0.0, "genre": 0.0, "style": 1.0})
-course_sd = torch.load("/tmp/eqrun/last.pt", weights_only=False)["model"]
+course_sd = torch.load(os.path.join(OUT, "last.pt"), weights_only=False)["model"]
 
 # r19 path
 meta = metadata.read_metadata(root)
