@@ -72,7 +72,8 @@ def test_module_help_lists_every_command():
 
 def test_cli_choices_match_the_package():
     from wikiart_utils import config, models
-    assert config.VARIANTS == tuple(models.variant_names()) and models.READOUTS is config.READOUTS
+    from wikiart_utils import readers
+    assert config.VARIANTS == tuple(models.variant_names()) and readers.READOUTS is config.READOUTS
     assert set(config.MODEL_OPTIONS) == set(models.DEFAULT_OPTIONS)
 
 

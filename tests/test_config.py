@@ -91,4 +91,17 @@ def test_a_choice_outside_its_list_is_refused():
 def test_resolved_fills_only_what_the_regime_decides():
     config_ = TrainConfig(pretrained=False, lr=1e-3)
     assert config_.resolved().lr == 1e-3 and config_.resolved().task_weights == REGIMES["scratch"]["task_weights"]
-    assert TrainConfig().resolved().changes().keys() == {"lr", "backbone_lr_scale", "warmup_epochs", "task_weights"}
+    assert TrainConfig().resolved().changes().keys() == {"lr", "backbone_lr_scale", "warmup_epochs", "task_weights",
+                                                         "freeze_backbone", "cached_features"}
+
+
+@pytest.mark.parametrize("given, frozen, cached, regime", [
+    (dict(), True, True, "pretrained_heads"),                          # ImageNet weights: frozen, on cached tokens
+    (dict(pretrained=False), False, False, "scratch"),                 # from scratch: end to end, on images
+    (dict(freeze_backbone=0), 0, False, "pretrained"),                 # fine-tuned end to end, asked for
+    (dict(freeze_backbone=2, epochs=6), 2, False, "pretrained"),       # frozen for 2 epochs, then end to end
+    (dict(cached_features=False), True, False, "pretrained_heads"),    # frozen, but images every epoch
+])
+def test_freezing_and_caching_follow_the_weights_unless_given(given, frozen, cached, regime):
+    resolved = TrainConfig(**given).resolved()
+    assert (resolved.freeze_backbone, resolved.cached_features, resolved.regime) == (frozen, cached, regime)

@@ -84,10 +84,14 @@ class TrainConfig:
     optimizer: str = setting("adamw", "adamw, or sgd (momentum 0.9, Nesterov)", choices=OPTIMIZERS)
     weight_decay: float = setting(0.05, "weight decay of the matrices (never biases or norms)", type=float)
     pretrained: bool = setting(True, "random initialisation instead of ImageNet weights (no download)")
-    freeze_backbone: bool | int = setting(False, "train only the LSTM and heads (for the first EPOCHS epochs if "
-                                          "given)", type=int, nargs="?", const=True, metavar="EPOCHS")
-    cached_features: bool = setting(False, "with --freeze-backbone: cache the backbone's tokens once per split, "
-                                    "train the head on them")
+    freeze_backbone: bool | int | None = setting(
+        None, "keep the backbone's weights fixed: for the whole run, or for the first EPOCHS epochs if given "
+        "(0: train it end to end from the start). Default: frozen for the whole run with ImageNet weights (the "
+        "course's finding on real paintings: results/README.md), trained end to end from scratch",
+        type=int, nargs="?", const=True, metavar="EPOCHS")
+    cached_features: bool | None = setting(
+        None, "cache the frozen backbone's tokens once per split and train on them (default: whenever the "
+        "backbone is frozen for the whole run)", action=argparse.BooleanOptionalAction)
     crop_scale: float = setting(0.5, "training crops keep this share of a painting or more", type=float)
     color_jitter: float = setting(0.0, "brightness/contrast jitter (0 = none: palette is evidence of style)",
                                   type=float)
@@ -119,8 +123,10 @@ class TrainConfig:
 
     @property
     def freeze_epochs(self) -> int:
-        """Epochs with a frozen backbone: all of them for freeze_backbone=True."""
-        return self.epochs if self.freeze_backbone is True else int(self.freeze_backbone)
+        """Epochs with a frozen backbone: all of them for freeze_backbone=True (and by default with ImageNet
+        weights), none by default from scratch."""
+        frozen = self.pretrained if self.freeze_backbone is None else self.freeze_backbone
+        return self.epochs if frozen is True else int(frozen)
 
     @property
     def regime(self) -> str:
@@ -133,9 +139,14 @@ class TrainConfig:
         return "scratch_heads" if heads_only else "scratch"
 
     def resolved(self) -> TrainConfig:
-        """This configuration with the regime's values in the settings left None."""
+        """This configuration with the regime's values in the settings left None, and whether the backbone is
+        frozen and its tokens cached where those were left to their defaults."""
         regime = REGIMES[self.regime]
-        return self.replace(**{k: regime[k] for k in BY_REGIME if getattr(self, k) is None})
+        whole_run = self.freeze_epochs >= self.epochs
+        frozen = {} if self.freeze_backbone is not None else {
+            "freeze_backbone": True if whole_run else self.freeze_epochs}
+        cached = {} if self.cached_features is not None else {"cached_features": whole_run}
+        return self.replace(**{k: regime[k] for k in BY_REGIME if getattr(self, k) is None}, **frozen, **cached)
 
     def replace(self, **changes: Any) -> TrainConfig:
         unknown = set(changes) - set(names(TrainConfig))

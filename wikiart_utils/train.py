@@ -400,6 +400,8 @@ def train(data_dir: str | Path, variant: str | None = None, out: str | Path = "c
     open_run_dir(out, session.resume, session.overwrite, main)
     resumed = read_last(out, session.resume, say)
     config = settle_config(given, resumed[1]["train_args"] if resumed else None, data_dir, say)
+    if config.cached_features and ddp is not None and "cached_features" not in given:
+        config = config.replace(cached_features=False)  # the default under torchrun: every process decodes images
     if config.cached_features and ddp is not None:
         raise ValueError("--cached-features trains in one process: run it without torchrun")
     progress = session.progress and main and not os.environ.get("TQDM_DISABLE")
