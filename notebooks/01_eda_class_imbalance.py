@@ -101,7 +101,7 @@ meta[["path", "style", "genre", "artist", "painter", "width", "height", "split"]
 
 # %%
 picks = eda.examples(meta, "style", k=2)
-plots.image_grid([wu.images.decode(root / p) for p in picks["path"]], eda.captions(picks), ncols=8,
+plots.image_grid([wu.images.decode(root / p) for p in picks["path"]], eda.captions(picks),
                  path=f"{FIGURES}/01_paintings_by_style.png", cell_size=2.0, paintings=picks)
 
 # %% [markdown]
@@ -151,7 +151,7 @@ eda.unknown_share(meta)
 # the least frequent class present.
 
 # %%
-fig, axes = plt.subplots(3, 2, figsize=(14, 10))
+fig, axes = plt.subplots(3, 2, figsize=(11, 12))  # at most ~11 inches wide: text legible at notebook width
 for row, task in zip(axes, wu.labels.TASKS):
     counts = eda.label_counts(meta, task)
     plots.long_tail(counts, title=f"{task} (linear)", ax=row[0])
@@ -169,7 +169,7 @@ plt.show()
 # The same plot for the **full WikiArt**, counted from the ArtGAN label files:
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(16, 3.8))
+fig, axes = plt.subplots(3, 1, figsize=(9, 11))  # one under another: 27 style names need the width
 for ax, task in zip(axes, wu.labels.TASKS):
     plots.long_tail(eda.real_counts(task), title=f"full WikiArt: {task} (log)", log=True, ax=ax)
 fig.tight_layout()

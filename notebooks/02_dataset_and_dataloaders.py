@@ -206,9 +206,9 @@ plots.image_grid([data.to_display(original)] + views, captions, ncols=4, path=f"
 order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(0)).tolist()
 loader = data.make_loader(train_set, batch_size=BATCH_SIZE, workers=WORKERS, sampler=order)
 images, targets = next(iter(loader))
-captions = ["\n".join(wu.labels.decode(t, int(v))[:22] or f"{t}?" for t, v in zip(wu.labels.TASKS, row))
+captions = ["\n".join(wu.labels.decode(t, int(v)) or f"{t}?" for t, v in zip(wu.labels.TASKS, row))
             for row in targets[:16]]
-grid = plots.image_grid(data.to_display(images[:16]), captions, ncols=8, path=f"{FIGURES}/02_batch_grid.png",
+grid = plots.image_grid(data.to_display(images[:16]), captions, path=f"{FIGURES}/02_batch_grid.png",
                         paintings=train_set.meta.iloc[order[:16]])
 print("batch:", tuple(images.shape), "targets:", tuple(targets.shape),
       "| unknown per task:", dict(zip(wu.labels.TASKS, (targets == -1).sum(0).tolist())))

@@ -200,7 +200,7 @@ for k, rows in groups.items():
 # %% tags=["nbval-ignore-output"]
 counts = evaluate.train_counts(root)
 reports = {t: metrics.per_class_report(pred.y(t), pred.probs[t], labels.vocab(t), counts[t]) for t in labels.TASKS}
-plots.per_class_f1_vs_count({t: r[r.support > 0] for t, r in reports.items()},
+plots.per_class_f1_vs_count(reports,  # whole reports: each title counts the classes it leaves out
                             title=f"per-class F1 of the {name} vs training count in {root.name} ({SPLIT} split)",
                             path=f"{FIGURES}/07_f1_vs_count.png")
 

@@ -3,8 +3,8 @@ candidate value, everything else as that run, and keep the value with the best v
 
     python tools/choose_on_validation.py --run efficientnet_lite0_stats_frozen --setting lr --values 3e-4 1e-3 3e-3
 
-Each candidate trains into checkpoints/choices/<run>/<setting>=<value>/ (resumable: rerun after an
-interruption) with the token caches shared with the real runs, and is read from its history alone: the epoch
+Each candidate trains into checkpoints/choices/<run>/<its settings>/ (resumable: rerun after an
+interruption; a candidate already trained for another record is read back) with the token caches shared with the real runs, and is read from its history alone: the epoch
 of best validation mean macro-F1 over the three tasks, and that epoch's validation top-1 per task. The test
 split is never read. Writes results/pretrained_choices/<setting>.json (one file per setting: the candidates,
 the chosen value and the default it replaces), which `config.REGIMES` and `TrainConfig` cite.
@@ -50,6 +50,12 @@ def candidate_settings(settings: dict, setting: str, value) -> dict:
     return {**settings, setting: value}
 
 
+def candidate_name(overrides: dict) -> str:
+    """The folder of a candidate, named by every setting it puts over the run: the same candidate asked for
+    again (another setting's record, with this one's value chosen) is read back, not trained twice."""
+    return ",".join(f"{k}={v}" for k, v in sorted(overrides.items())) or "as-the-run"
+
+
 def validation_summary(result: train.TrainResult) -> dict:
     """What the record keeps of a candidate: its best epoch by validation mean macro-F1 and that epoch's scores."""
     best = result.best_metrics
@@ -66,7 +72,7 @@ def choose(run: str, setting: str, values: list, base: dict, workers: int) -> di
     results = {}
     for value in values:
         kwargs = candidate_settings(settings, setting, value)
-        out = ROOT / "checkpoints" / "choices" / run / f"{setting}={value}"
+        out = ROOT / "checkpoints" / "choices" / run / candidate_name({**base, setting: value})
         shared = {"features_dir": ROOT / real_results.FEATURES} if kwargs.get("cached_features") else {}
         result = train.train(data, variant, out, resume=True, progress=False, workers=workers, **shared, **kwargs)
         results[str(value)] = validation_summary(result)

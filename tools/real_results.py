@@ -75,6 +75,22 @@ RUNS = {  # run -> (variant, settings); the from-scratch rows as trained 2026-11
 }
 
 
+DATA_SOURCE = "github.com/jalpv1/wiki-art-selected-resized at commit f7db1e48 (labels: the ArtGAN files)"
+
+
+def code_commit() -> str:
+    """The repository's commit the run was trained with ("+ uncommitted changes" when the tree differs)."""
+    import subprocess  # noqa: PLC0415
+    try:
+        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short=12", "HEAD"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (no git)"
+    return head + (" + uncommitted changes" if dirty else "")
+
+
 def cpu_name() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -124,7 +140,7 @@ def run_one(data: Path, run: str, workers: int) -> None:
     variant, settings = RUNS[run]
     kwargs = {k: v for k, v in settings.items() if k != "data"}
     out, dest = ROOT / "checkpoints" / "real" / run, ROOT / "results" / run
-    start = time.time()
+    start, commit = time.time(), code_commit()
     shared = {"features_dir": ROOT / FEATURES} if kwargs.get("cached_features") else {}
     result = train.train(data, variant, out, resume=True, progress=False, workers=workers, **shared, **kwargs)
     model, _ = checkpoint.load(result.best_path)
@@ -141,7 +157,8 @@ def run_one(data: Path, run: str, workers: int) -> None:
         "reader": model.reader_words(),
         "trainable": model.trainable(backbone_trains=kwargs.get("freeze_backbone") is not True),
         "wall_seconds_this_session": round(time.time() - start), "best_epoch": result.best_epoch,
-        "epochs_done": result.epochs_done, "data": in_repository(data)}, indent=1) + "\n")
+        "epochs_done": result.epochs_done, "data": in_repository(data), "data_source": DATA_SOURCE,
+        "code_commit": commit}, indent=1) + "\n")
     print(f"{run}: done in {time.time() - start:.0f} s -> {dest}", flush=True)
 
 

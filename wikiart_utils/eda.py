@@ -110,8 +110,9 @@ def examples(meta: pd.DataFrame, by: str = "style", k: int = 2) -> pd.DataFrame:
     return meta.sort_values("path").groupby(by, sort=True).head(k).sort_values([by, "path"])
 
 
-def captions(rows: pd.DataFrame, width: int = 24) -> list[str]:
-    """'artist / genre / style' per row, '?' for an unknown label, each cut to `width` characters."""
+def captions(rows: pd.DataFrame, width: int | None = None) -> list[str]:
+    """'artist / genre / style' per row, '?' for an unknown label; names whole (`plots.image_grid` wraps a
+    line too long for its cell), or each cut to `width` characters when given."""
     return ["\n".join((row[task] or f"{task}?")[:width] for task in ("artist", "genre", "style"))
             for _, row in rows.iterrows()]
 

@@ -5,9 +5,16 @@ backend -- Agg in CI and scripts, inline in Jupyter -- and never leaks open figu
 Figure (a notebook cell ending in the call displays it; otherwise use ``display(fig)``) and, when
 ``path`` is given, saves it with ``savefig(path, dpi=120, bbox_inches="tight")``. Functions drawing a
 single panel also accept ``ax=`` to draw into an existing grid of axes.
+
+Every figure is legible at notebook width: a notebook (and GitHub) shows an image at its own size up to
+about DISPLAY_WIDTH_PX and scales a wider one down, so a figure's text is sized from the figure's width
+(`legible_size`) to render at least MIN_TEXT_PX tall there (`text_px`, checked by `text_sizes`); grids of
+paintings have at most MAX_GRID_COLUMNS columns; a plot that leaves classes out says how many and by
+which rule in its title.
 """
 from __future__ import annotations
 
+import io
 import math
 import textwrap
 from pathlib import Path
@@ -19,13 +26,106 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.ticker import LogFormatter
 
-from . import provenance
+from . import labels, provenance
 
 DPI = 120
 MAX_TICK_LABELS = 40  # more class names than this on one axis become unreadable
 GOOD, BAD = "#1a7f37", "#cf222e"  # caption colours for right / wrong predictions
+
+DISPLAY_WIDTH_PX = 900  # about the width a notebook's output (or a README on GitHub) shows a figure at
+INLINE_DPI = 100        # the dpi a Figure shows at inline (matplotlib's figure.dpi); saved PNGs use DPI
+MIN_TEXT_PX = 10        # the smallest text that reads comfortably there: font size in px at display width
+MAX_GRID_COLUMNS = 4    # paintings per row in `image_grid`: more become thumbnails with unreadable captions
+CAPTION_PT = 9          # a grid caption's default size (raised where the figure's width needs more)
+CHAR_EM = 0.6           # a DejaVu Sans character's mean width in em: how many fit a line (for wrapping)
+
+
+def text_px(fontsize: float, figure_width: float, dpi: float = INLINE_DPI,
+            display_px: float = DISPLAY_WIDTH_PX) -> float:
+    """Height in screen px of `fontsize`-point text in a figure `figure_width` inches wide, shown at most
+    `display_px` wide: fontsize * dpi / 72, scaled down by display_px / (figure_width * dpi) when the figure
+    is wider than that (a notebook shrinks a wide image to its output width; it never enlarges a small one)."""
+    return fontsize * dpi / 72 * min(1.0, display_px / (figure_width * dpi))
+
+
+def legible_size(figure_width: float, min_px: float = MIN_TEXT_PX, dpi: float = INLINE_DPI,
+                 display_px: float = DISPLAY_WIDTH_PX) -> float:
+    """The smallest font size (points, rounded up to 0.1) whose `text_px` is min_px in a figure that wide,
+    as shown (with the margin bbox_inches="tight" adds): 7.2 pt up to 8.8 inches, then 0.8 pt per inch
+    (10 pt for a 12.3-inch figure)."""
+    shown = figure_width + 2 * matplotlib.rcParams["savefig.pad_inches"]
+    return math.ceil(min_px / text_px(1.0, shown, dpi, display_px) * 10 - 1e-9) / 10
+
+
+def _tick_labels(ax: Axes) -> list[tuple[object, str, list]]:
+    """(axis, which, ticks) of an Axes' four tick-label sets."""
+    return [(axis, which, axis.get_major_ticks() if which == "major" else axis.get_minor_ticks())
+            for axis in (ax.xaxis, ax.yaxis) for which in ("major", "minor")]
+
+
+def make_legible(target: Figure | Axes, min_px: float = MIN_TEXT_PX) -> Figure:
+    """Raise every text of a Figure (or of one Axes in it) smaller than `legible_size` of the figure's width
+    to that size -- titles, axis labels, tick labels, annotations, legends, colour bars -- and return the
+    Figure. The figures of this module choose their sizes so; this is the net under them, and the tool for a
+    figure of your own (e.g. `plt.subplots(3, 2, figsize=(14, 10))`, where 10-point text renders 9 px)."""
+    fig = target if isinstance(target, Figure) else target.figure
+    size = legible_size(fig.get_figwidth(), min_px)
+    axes = fig.axes if isinstance(target, Figure) else [target] + [  # with the colour bar of a heatmap
+        mappable.colorbar.ax for mappable in (*target.collections, *target.images)
+        if getattr(mappable, "colorbar", None) is not None]
+    seen: set[int] = set()
+    for ax in axes:
+        for axis, which, ticks in _tick_labels(ax):
+            seen.update(id(label) for tick in ticks for label in (tick.label1, tick.label2))
+            if ticks and ticks[0].label1.get_fontsize() < size:
+                axis.set_tick_params(which=which, labelsize=size)
+    texts = fig.findobj(Text) if isinstance(target, Figure) else [t for ax in axes for t in ax.findobj(Text)]
+    for text in texts:
+        if id(text) not in seen and text.get_text().strip() and text.get_fontsize() < size:
+            text.set_fontsize(size)
+    return fig
+
+
+def text_sizes(fig: Figure, dpi: float = INLINE_DPI, display_px: float = DISPLAY_WIDTH_PX) -> pd.DataFrame:
+    """Every text the figure draws, with its size in points and in px as a notebook shows it: the figure
+    rendered as inline (`dpi`, bbox_inches="tight"), its width in px measured, `text_px` at display_px.
+    One row per drawn text: text, fontsize (pt), px; sorted smallest first. The tests and the figure
+    checks read it: `text_sizes(fig).px.min() >= MIN_TEXT_PX`."""
+    drawn: dict[int, Text] = {}
+    draw = Text.draw
+
+    def spy(self, renderer):
+        if self.get_visible() and self.get_text().strip():
+            drawn[id(self)] = self
+        return draw(self, renderer)
+
+    buffer = io.BytesIO()
+    Text.draw = spy
+    try:
+        fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    finally:
+        Text.draw = draw
+    width_px = int.from_bytes(buffer.getvalue()[16:20], "big")  # the PNG header's IHDR width
+    rows = [{"text": t.get_text(), "fontsize": float(t.get_fontsize()),
+             "px": float(t.get_fontsize()) * dpi / 72 * min(1.0, display_px / width_px)} for t in drawn.values()]
+    return pd.DataFrame(rows, columns=["text", "fontsize", "px"]).sort_values("px", kind="stable",
+                                                                              ignore_index=True)
+
+
+def _wrap(text: str, width: float, fontsize: float, indent: str = "") -> str:
+    """`text` with each line wrapped to what fits `width` inches at `fontsize` points (words kept whole
+    where they fit, hyphenated names never split at a hyphen)."""
+    chars = max(8, int(width * 72 / (CHAR_EM * fontsize)))
+    return "\n".join("\n".join(textwrap.wrap(line, chars, subsequent_indent=indent, break_on_hyphens=False))
+                     or line for line in str(text).splitlines()) if text else text
+
+
+def _axes_width(ax: Axes) -> float:
+    """An Axes' width in inches (from its position in the figure): what a title over it may span."""
+    return ax.get_position().width * ax.figure.get_figwidth()
 
 
 def _new_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
@@ -85,11 +185,17 @@ def show_in_notebooks() -> None:
     formatters["text/plain"].for_type(Figure, lambda fig, printer, cycle: printer.text(figure_text(fig)))
 
 
-def _plain_log_labels(axis) -> None:
+def _plain_log_labels(axis, size: float = 8) -> None:
     """Log-axis ticks as plain numbers ("600", not "6 x 10^2"), minor labels thinned by matplotlib."""
     axis.set_major_formatter(LogFormatter())
     axis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(1.5, 0.6)))
-    axis.set_tick_params(which="both", labelsize=8)
+    axis.set_tick_params(which="both", labelsize=size)
+
+
+def _ordinal(k: int) -> str:
+    """2 -> '2nd', 3 -> '3rd', 4 -> '4th', 11 -> '11th', 21 -> '21st'."""
+    suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return f"{k}{suffix}"
 
 
 def _tick_step(n: int) -> int:
@@ -103,26 +209,35 @@ def _tick_step(n: int) -> int:
 
 def long_tail(counts: pd.Series, title: str = "", log: bool = False, path: str | Path | None = None,
               ax: Axes | None = None, color: str = "#4c72b0") -> Figure:
-    """Class frequencies sorted descending: how imbalanced a task is (max/min ratio in the title)."""
+    """Class frequencies sorted descending: how imbalanced a task is (max/min ratio in the title).
+
+    Its text is sized for the width of the figure it is drawn in (`make_legible`), a given `ax` too."""
     counts = pd.Series(counts).sort_values(ascending=False)
     n = len(counts)
     fig, ax = _new_axes(ax, (min(4 + 0.12 * n, 12), 4))
+    size = max(8.0, legible_size(fig.get_figwidth()))
     x = np.arange(1, n + 1)  # rank 1 = most frequent
     ax.bar(x, counts.to_numpy(), width=0.85 if n <= 60 else 1.0, color=color)
     if log:
         ax.set_yscale("log")
-        _plain_log_labels(ax.yaxis)
+        _plain_log_labels(ax.yaxis, size)
     if n <= MAX_TICK_LABELS:
-        ax.set_xticks(x, [str(name) for name in counts.index], rotation=70, ha="right", fontsize=8)
-        ax.set_xlabel("class")
+        step = max(1, math.ceil(size * 1.1 / (_axes_width(ax) * 72 / n)))  # names a legible line apart
+        ax.set_xticks(x[::step], [str(name) for name in counts.index[::step]], rotation=70, ha="right",
+                      fontsize=size)
+        ax.set_xlabel("class" + (f" (every {_ordinal(step)} named)" if step > 1 else ""))
     else:
         ax.set_xlabel(f"class rank (1 = most frequent, {n} classes)")
     ax.set_xlim(0.4, n + 0.6)
     ax.set_ylabel("images" + (" (log scale)" if log else ""))
     positive = counts[counts > 0]
-    ratio = f"  (max/min = {positive.iloc[0] / positive.iloc[-1]:.0f}x)" if len(positive) else ""
-    ax.set_title(f"{title}{ratio}")
+    ratio = f"max/min = {positive.iloc[0] / positive.iloc[-1]:.0f}x" if len(positive) else ""
+    empty = f"{n - len(positive)} of {n} classes with no image" if len(positive) < n else ""  # bars of 0
+    notes = "; ".join(note for note in (ratio, empty) if note)
+    title_size = max(size, ax.title.get_fontsize())
+    ax.set_title(_wrap(f"{title}  ({notes})" if notes else title, _axes_width(ax), title_size))
     ax.grid(axis="y", alpha=0.3)
+    make_legible(ax)
     return _finish(fig, path)
 
 
@@ -132,7 +247,8 @@ def cooccurrence_heatmap(table: pd.DataFrame, row: str, col: str, normalize: str
     """Counts of `row` x `col` label pairs (e.g. style x genre), both sorted by frequency.
 
     Missing labels (NaN, "" or -1) are dropped. normalize="row" shows each row's shares (what genres a
-    style paints), "col" each column's; None shows raw counts.
+    style paints), "col" each column's; None shows raw counts. A class of a task (artist, genre, style)
+    with no painting labelled with both has no row or column: the title counts them.
     """
     pairs = table[[row, col]].dropna()
     for name in (row, col):
@@ -148,15 +264,30 @@ def cooccurrence_heatmap(table: pd.DataFrame, row: str, col: str, normalize: str
     elif normalize is not None:
         raise ValueError(f"normalize must be 'row', 'col' or None, not {normalize!r}")
     n_rows, n_cols = values.shape
-    fig, ax = _new_axes(ax, (min(3 + 0.7 * n_cols, 18), min(2 + 0.32 * n_rows, 20)))
+    fig, ax = _new_axes(ax, (min(3.5 + 0.75 * n_cols, 12), min(2 + 0.42 * n_rows, 20)))
+    size = max(10.0, legible_size(fig.get_figwidth()))
+    # a number per cell when the cells have room for it at a legible size (a 400-cell table would not)
     annotate = n_rows * n_cols <= 400
-    sns.heatmap(values, ax=ax, cmap="viridis", annot=annotate, fmt=fmt, annot_kws={"fontsize": 6},
-                cbar_kws={"label": "share" if normalize else "images"}, linewidths=0.2 if annotate else 0)
+    sns.heatmap(values, ax=ax, cmap="viridis", annot=annotate, fmt=fmt, annot_kws={"fontsize": size},
+                cbar_kws={"label": "share" if normalize else "images"}, linewidths=0.2 if annotate else 0,
+                xticklabels=False, yticklabels=False)
+    named = []
+    for axis, names, n, rotation in ((ax.xaxis, values.columns, n_cols, 90), (ax.yaxis, values.index, n_rows, 0)):
+        step = _tick_step(n)
+        ticks = np.arange(0, n, step)
+        axis.set_ticks(ticks + 0.5, [str(names[i]) for i in ticks], fontsize=size, rotation=rotation)
+        if step > 1:
+            named.append(f"every {_ordinal(step)} {'column' if axis is ax.xaxis else 'row'} named")
     ax.set_xlabel(col)
     ax.set_ylabel(row)
-    ax.tick_params(labelsize=7)
     suffix = {"row": " (share of each row)", "col": " (share of each column)"}.get(normalize or "", "")
-    ax.set_title(title if title is not None else f"{row} x {col}{suffix}")
+    heading = title if title is not None else f"{row} x {col}{suffix}"
+    missing = [f"{n} of {len(labels.vocab(task))} {task} classes" for task, n in ((row, n_rows), (col, n_cols))
+               if task in labels.TASKS and n < len(labels.vocab(task))]
+    if missing:  # classes without a pair are no row or column: say how many
+        heading += f"\nthe {' and '.join(missing)} with a painting labelled with both"
+    ax.set_title(_wrap(heading + (f" ({'; '.join(named)})" if named else ""), fig.get_figwidth(), 12))
+    make_legible(ax)
     return _finish(fig, path)
 
 
@@ -204,27 +335,30 @@ def confusion_matrix_plot(cm: np.ndarray, names: Sequence[str], title: str = "",
     values, shown, cut, present = _reorder_confusion(cm, names, counts, top_n, present_only)
     n = len(shown)
     col_names = [s.rsplit(" (n=", 1)[0] for s in shown] + (["(other)"] if cut else [])
-    side = min(3 + 0.28 * n, 14)
+    side = min(3 + 0.28 * n, 11)
     fig, ax = _new_axes(ax, (side + 1.5, side))
+    fontsize = max(8.0, legible_size(fig.get_figwidth()))
     annotate = n <= 12
     sns.heatmap(values, ax=ax, cmap="Blues", vmin=0.0, vmax=1.0, square=n <= 60, annot=annotate, fmt=".2f",
-                annot_kws={"fontsize": 7}, cbar_kws={"label": "share of true class", "shrink": 0.7},
+                annot_kws={"fontsize": fontsize}, cbar_kws={"label": "share of true class", "shrink": 0.7},
                 xticklabels=False, yticklabels=False)
     step = _tick_step(n)
-    fontsize = 8 if n <= 30 else 6
     ticks = np.arange(0, n, step)
     ax.set_yticks(ticks + 0.5, [shown[i] for i in ticks], fontsize=fontsize, rotation=0)
     xticks = list(ticks) + ([n] if cut else [])
     ax.set_xticks(np.array(xticks) + 0.5, [col_names[i] for i in xticks], fontsize=fontsize,
                   rotation=90 if n > 12 else 45, ha="center" if n > 12 else "right")
     ax.set_xlabel("predicted" + (" ((other) = any class not shown)" if cut else ""))
-    ax.set_ylabel("true" + (f" (every {step}th class named)" if step > 1 else ""))
-    detail = ""
+    ax.set_ylabel("true" + (f" (every {_ordinal(step)} class named)" if step > 1 else ""))
+    detail = ""  # what is left out, and by which rule
     if cut and top_n is not None and n < present:
-        detail = f" - top {n} of {present} classes by {'test count' if counts is None else 'count'}"
+        detail = f"top {n} of {present} classes by {'test count' if counts is None else 'count'}"
+        if present < len(names):
+            detail += f" ({len(names) - present} of {len(names)} with no test painting)"
     elif cut:
-        detail = f" - the {n} of {len(names)} classes present"
-    ax.set_title(f"{title}{detail}")
+        detail = f"the {n} of {len(names)} classes present"
+    ax.set_title(_wrap("\n".join(part for part in (title, detail) if part), fig.get_figwidth(), 12))
+    make_legible(ax)
     return _finish(fig, path)
 
 
@@ -232,45 +366,116 @@ def confusion_matrix_plot(cm: np.ndarray, names: Sequence[str], title: str = "",
 # per-class quality
 
 
-def _f1_vs_count_panel(ax: Axes, report: pd.DataFrame, title: str, n_named: int) -> None:
+def _named(names: Sequence[str], limit: int = 3) -> str:
+    """'a, b, c' or 'a, b, c, ...' after `limit` names."""
+    names = [str(n) for n in names]
+    return ", ".join(names[:limit]) + (", ..." if len(names) > limit else "")
+
+
+def _label_points(ax: Axes, points: Sequence[tuple[float, float, str]], fontsize: float) -> None:
+    """Name each (x, y, name) point of `ax` with a label beside it that overlaps neither a label placed
+    before it nor a marker of the axes' scatter plots: the first free slot of a few, moving away from the
+    point line by line (joined to it by a thin line), on the left of points in the right third of the axes.
+    Call it once the figure's layout is done (`draw_without_rendering`): it reads the axes' place on the
+    canvas."""
+    to_pt = 72 / ax.figure.dpi
+    frame = ax.get_window_extent()
+    left, right = frame.x0 * to_pt, frame.x1 * to_pt
+    bottom, top = frame.y0 * to_pt, frame.y1 * to_pt
+    line = fontsize * 1.25
+    markers = [(mx * to_pt, my * to_pt) for c in ax.collections
+               for mx, my in ax.transData.transform(np.asarray(c.get_offsets(), dtype=float))]
+    placed: list[tuple[float, float, float, float]] = [(mx - 3, my - 3, mx + 3, my + 3) for mx, my in markers]
+    for x, y, name in points:
+        px, py = (v * to_pt for v in ax.transData.transform((x, y)))
+        width = len(name) * CHAR_EM * fontsize
+        on_left = px > left + 0.67 * (right - left)
+        x0 = px - 6 - width if on_left else px + 6
+        for k in (0, -1, 1, -2, 2, -3, 3, -4, 4, -5, 5):
+            y0 = py + k * line - line / 2
+            box = (x0, y0, x0 + width, y0 + line)
+            if box[1] < bottom or box[3] > top:
+                continue
+            if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
+                break
+        placed.append(box)
+        label = ax.annotate(name, (x, y), xytext=((box[2] if on_left else box[0]) - px, box[1] + line / 2 - py),
+                            textcoords="offset points", ha="right" if on_left else "left", va="center",
+                            fontsize=fontsize, alpha=0.9,
+                            arrowprops={"arrowstyle": "-", "lw": 0.4, "alpha": 0.5, "shrinkA": 0, "shrinkB": 2})
+        label.set_in_layout(False)  # placed after the layout: it must not move the axes it was placed in
+
+
+def _f1_vs_count_panel(ax: Axes, report: pd.DataFrame, title: str, n_named: int, fontsize: float
+                       ) -> list[tuple[float, float, str]]:
+    """Draw one task's panel; return the points to name (the n_named worst and best classes)."""
     count_col = "train_count" if "train_count" in report else "support"
-    data = report[report[count_col] > 0]
-    ax.scatter(data[count_col], data["f1"], s=18, alpha=0.75, color="#4c72b0", edgecolor="none")
+    tested = report[report["support"] > 0] if "support" in report else report
+    data = tested[tested[count_col] > 0]
+    left_out = []  # every class of the report that has no point, by rule: the title says how many
+    if len(tested) < len(report):
+        left_out.append(f"{len(report) - len(tested)} with no test painting")
+    if len(data) < len(tested):  # e.g. a class in the test split that the training split lacks
+        missing = tested.loc[tested[count_col] <= 0, "class"]
+        left_out.append(f"{len(missing)} with no training painting ({_named(missing)})")
+    ax.scatter(data[count_col], data["f1"], s=22, alpha=0.75, color="#4c72b0", edgecolor="none")
     ax.set_xscale("log")
-    _plain_log_labels(ax.xaxis)
+    _plain_log_labels(ax.xaxis, fontsize)
+    ax.tick_params(axis="y", labelsize=fontsize)
     ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel(f"{count_col.replace('_', ' ')} (log scale)")
     ax.set_ylabel("F1")
     ax.grid(alpha=0.3)
     rho = data[count_col].corr(data["f1"], method="spearman") if len(data) > 2 else float("nan")
-    ax.set_title(f"{title}  (Spearman rho = {rho:.2f})" if np.isfinite(rho) else title)
-    if n_named and len(data) > 2 * n_named:
-        ranked = data.sort_values("f1", kind="stable")
-        for rows, sign in ((ranked.head(n_named), 1), (ranked.tail(n_named).iloc[::-1], -1)):
-            for j, (_, r) in enumerate(rows.iterrows()):  # staggered so near-equal points stay legible
-                ax.annotate(str(r["class"]), (r[count_col], r["f1"]), fontsize=6, alpha=0.85,
-                            xytext=(4, sign * (3 + 8 * j)), textcoords="offset points",
-                            arrowprops={"arrowstyle": "-", "lw": 0.4, "alpha": 0.5})
+    heading = f"{title}: {len(data)} of {len(report)} classes"
+    if np.isfinite(rho):
+        heading += f" (Spearman rho = {rho:.2f})"
+    if left_out:
+        heading += "\nleft out: " + "; ".join(left_out)
+    ax.set_title(_wrap(heading, _axes_width(ax), fontsize + 1), fontsize=fontsize + 1)
+    if not n_named or len(data) <= 2 * n_named:
+        return []
+    ranked = data.sort_values("f1", kind="stable")
+    named = pd.concat([ranked.tail(n_named).iloc[::-1], ranked.head(n_named)])
+    return [(float(r[count_col]), float(r["f1"]), str(r["class"])) for _, r in named.iterrows()]
 
 
 def per_class_f1_vs_count(report_df: pd.DataFrame | Mapping[str, pd.DataFrame], title: str = "",
-                          path: str | Path | None = None, n_named: int = 3, ax: Axes | None = None) -> Figure:
+                          path: str | Path | None = None, n_named: int = 3, ax: Axes | None = None,
+                          ncols: int = 1) -> Figure:
     """F1 of each class against its training count (log x): do rare classes fail?
 
     Takes one `metrics.per_class_report` (uses train_count, else support) or a dict task -> report for
-    side-by-side panels. The n_named best and worst classes are labelled.
+    one panel per task, `ncols` panels a row (one: each panel as wide as a notebook shows it). Pass whole
+    reports: a class with no test painting (no F1) or no training painting (no place on a log axis) has no
+    point, and each panel's title counts the classes shown and says how many were left out, and why. The
+    n_named best and worst classes are labelled.
     """
     if isinstance(report_df, pd.DataFrame):
-        fig, ax = _new_axes(ax, (6, 4.2))
-        _f1_vs_count_panel(ax, report_df, title, n_named)
+        fig, ax = _new_axes(ax, (7, 4.4))
+        fontsize = max(8.0, legible_size(fig.get_figwidth()))
+        points = _f1_vs_count_panel(ax, report_df, title, n_named, fontsize)
+        make_legible(ax)
+        fig.draw_without_rendering()
+        _label_points(ax, points, fontsize)
         return _finish(fig, path)
     reports = dict(report_df)
-    fig = Figure(figsize=(5.2 * len(reports), 4.2), layout="constrained")
-    axes = fig.subplots(1, len(reports), squeeze=False)[0]
-    for panel, (task, report) in zip(axes, reports.items()):
-        _f1_vs_count_panel(panel, report, task, n_named)
+    ncols = max(1, min(ncols, len(reports)))
+    nrows = math.ceil(len(reports) / ncols)
+    width = 8 if ncols == 1 else 5.2 * ncols
+    fig = Figure(figsize=(width, 3.9 * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    fontsize = max(8.0, legible_size(width))
+    points = [_f1_vs_count_panel(panel, report, task, n_named, fontsize)
+              for panel, (task, report) in zip(axes, reports.items())]
+    for panel in axes[len(reports):]:
+        panel.set_axis_off()
     if title:
-        fig.suptitle(title)
+        fig.suptitle(_wrap(title, width, 12))
+    make_legible(fig)
+    fig.draw_without_rendering()
+    for panel, named in zip(axes, points):
+        _label_points(panel, named, fontsize)
     return _finish(fig, path)
 
 
@@ -292,10 +497,15 @@ def _to_image_array(image) -> np.ndarray:
     return array
 
 
-def image_grid(images: Sequence, captions: Sequence[str] | None = None, ncols: int = 4,
+def image_grid(images: Sequence, captions: Sequence[str] | None = None, ncols: int = MAX_GRID_COLUMNS,
                title: str | None = None, colors: Sequence[str] | None = None, path: str | Path | None = None,
-               cell_size: float = 2.6, fontsize: float = 7, paintings: pd.DataFrame | None = None) -> Figure:
+               cell_size: float = 2.6, fontsize: float | None = None,
+               paintings: pd.DataFrame | None = None) -> Figure:
     """Images in a grid with optional (multi-line) captions, each in its own colour.
+
+    At most MAX_GRID_COLUMNS images a row (a larger `ncols` gives more rows instead), and captions legible
+    at notebook width: `fontsize` (default CAPTION_PT) is raised to `legible_size` of the grid's width when
+    smaller, and a caption line wider than its cell wraps (nothing is cut).
 
     `paintings`: the metadata rows (`path`, `painter`) of the paintings shown. Give it whenever the images
     are paintings: with `path` it writes `provenance.record(paintings)` beside the figure, and it refuses
@@ -315,12 +525,19 @@ def image_grid(images: Sequence, captions: Sequence[str] | None = None, ncols: i
         if title:
             fig.suptitle(title)
         return _finish(fig, path)
-    ncols = max(1, min(ncols, len(images)))
+    ncols = max(1, min(ncols, MAX_GRID_COLUMNS, len(images)))
     nrows = math.ceil(len(images) / ncols)
-    n_lines = max((str(c).count("\n") + 1 for c in captions), default=0) if captions is not None else 0
+    width = cell_size * ncols
+    fontsize = max(CAPTION_PT if fontsize is None else fontsize, legible_size(width))
+    if captions is not None:
+        captions = [_wrap(str(c), cell_size * 0.95, fontsize, indent="  ") for c in captions]
+    n_lines = max((c.count("\n") + 1 for c in captions), default=0) if captions is not None else 0
     caption_h = 0.16 * n_lines * fontsize / 7
-    fig = Figure(figsize=(cell_size * ncols, (cell_size + caption_h) * nrows + (0.4 if title else 0)),
-                 layout="constrained")
+    title_size = max(12.0, legible_size(width))
+    if title:
+        title = _wrap(title, width, title_size)
+    title_h = (title.count("\n") + 1) * title_size * 1.4 / 72 if title else 0
+    fig = Figure(figsize=(width, (cell_size + caption_h) * nrows + title_h), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for i, ax in enumerate(axes):
         ax.axis("off")
@@ -330,9 +547,9 @@ def image_grid(images: Sequence, captions: Sequence[str] | None = None, ncols: i
         grey = {"cmap": "gray", "vmin": 0, "vmax": 255 if array.dtype == np.uint8 else 1} if array.ndim == 2 else {}
         ax.imshow(array, **grey)
         if captions is not None and i < len(captions):
-            ax.set_title(str(captions[i]), fontsize=fontsize, color=colors[i] if colors is not None else "black")
+            ax.set_title(captions[i], fontsize=fontsize, color=colors[i] if colors is not None else "black")
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, fontsize=title_size)
     return _finish(fig, path)
 
 
@@ -348,7 +565,8 @@ def reading_order(image, grid: int, title: str = "", path: str | Path | None = N
             sources.to_csv(provenance.record_path(path), index=False)
     array = _to_image_array(image)
     h, w = array.shape[:2]
-    fig, ax = _new_axes(None, (4.6, 4.6))
+    side = min(max(4.6, 0.5 * grid), 9.0)  # a cell holds its number at a legible size
+    fig, ax = _new_axes(None, (side, side))
     ax.imshow(array)
     ys, xs = (np.arange(grid) + 0.5) * h / grid, (np.arange(grid) + 0.5) * w / grid
     for k in range(1, grid):
@@ -358,10 +576,10 @@ def reading_order(image, grid: int, title: str = "", path: str | Path | None = N
     path_y = np.repeat(ys, grid)
     ax.plot(path_x, path_y, color="yellow", lw=1.2, alpha=0.9)
     for step, (x, y) in enumerate(zip(path_x, path_y), start=1):
-        ax.text(x, y, str(step), ha="center", va="center", fontsize=8 if grid <= 7 else 6, color="black",
+        ax.text(x, y, str(step), ha="center", va="center", fontsize=max(8.0, legible_size(side)), color="black",
                 bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
     ax.set_axis_off()
-    ax.set_title(title or f"the LSTM reads {grid * grid} positions, 1 -> {grid * grid}", fontsize=10)
+    ax.set_title(_wrap(title or f"the LSTM reads {grid * grid} positions, 1 -> {grid * grid}", side, 10), fontsize=10)
     return _finish(fig, path)
 
 
@@ -384,7 +602,10 @@ def comparison_chart(table: pd.DataFrame, metric: str = "top1", title: str = "",
     tasks = list(dict.fromkeys(table["task"]))
     models = list(dict.fromkeys(table["model"]))
     width = 0.8 / max(len(models), 1)
-    fig, ax = _new_axes(ax, (max(5.0, 1.2 + len(tasks) * (0.5 + 0.35 * len(models))), 4.2))
+    fig_width = min(max(7.0, 1.2 + len(tasks) * (0.5 + 0.35 * len(models))), 11.0)
+    legend_rows = len(models) + sum(c in table for c in ("majority_baseline", "chance"))
+    fig, ax = _new_axes(ax, (fig_width, 4.2 + 0.2 * legend_rows))  # the legend goes under the bars
+    size = max(9.0, legible_size(fig.get_figwidth()))
     palette = sns.color_palette("colorblind", len(models))
     x = np.arange(len(tasks))
     for m, model in enumerate(models):
@@ -406,14 +627,20 @@ def comparison_chart(table: pd.DataFrame, metric: str = "top1", title: str = "",
             if np.isfinite(value):
                 ax.hlines(value, i - 0.45, i + 0.45, lw=1.6, label=None if labelled else label, **style)
                 labelled = True
-    ax.set_xticks(x, tasks)
+    ax.set_xticks(x, tasks, fontsize=size)
+    ax.tick_params(axis="y", labelsize=size)
     ax.set_ylabel(metric.replace("_", " "))
     tops = [c for c in (metric, f"{metric}_hi", "majority_baseline") if c in table]
     highest = float(np.nanmax(table[tops].to_numpy(dtype=float)))
     ax.set_ylim(0, min(1.05, max(0.1, highest * 1.2)))
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)  # beside the bars
-    ax.set_title("\n".join(textwrap.fill(line, 90) for line in title.splitlines()))  # a budget note can be long
+    handles, names = ax.get_legend_handles_labels()  # under the bars, so the bars keep the figure's width
+    longest = max(map(len, names), default=0) * CHAR_EM * size / 72  # inches
+    ax.legend(handles, [_wrap(n, fig.get_figwidth() * 0.9, size, indent="  ") for n in names], fontsize=size,
+              loc="upper center", bbox_to_anchor=(0.5, -0.1), frameon=False,
+              ncols=2 if longest < 0.42 * fig.get_figwidth() else 1)
+    ax.set_title(_wrap(title, fig.get_figwidth(), 12))  # a budget note can be long
+    make_legible(ax)
     return _finish(fig, path)
 
 

@@ -105,8 +105,9 @@ class Gallery:
     paintings: pd.DataFrame           # metadata rows (path, painter) of the paintings shown, in order
 
     def grid(self, **kwargs) -> Figure:
-        """`plots.image_grid` of the gallery, 4 per row with captions legible at notebook width (override with
-        ncols, cell_size, fontsize); `paintings` goes with it, so the provenance record is written."""
+        """`plots.image_grid` of the gallery, 4 per row (`plots.MAX_GRID_COLUMNS`) with captions legible at
+        notebook width (override with ncols, cell_size, fontsize: a size too small for the grid's width is
+        raised to `plots.legible_size`); `paintings` goes with it, so the provenance record is written."""
         kwargs = {"ncols": 4, "cell_size": 3.2, "fontsize": 10, **kwargs}
         return plots.image_grid(self.images, self.captions, colors=self.colors, paintings=self.paintings, **kwargs)
 
@@ -213,9 +214,9 @@ def explain_or_say(checkpoint_path: str | Path | None, path: str | Path, k: int 
 
 def painting_panels(report: dict) -> tuple[list[np.ndarray], list[str]]:
     """(images, captions) for `plots.image_grid`: the painting with its top artists, then one Grad-CAM
-    overlay per task with that task's top-k."""
+    overlay per task with that task's top-k. Names are whole: `image_grid` wraps a line too long for its cell."""
     shown = data.to_display(report["image"])
-    listing = lambda task: "\n".join(f"{name[:24]} {p:.0%}" for name, p in report["top"][task])  # noqa: E731
+    listing = lambda task: "\n".join(f"{name} {p:.0%}" for name, p in report["top"][task])  # noqa: E731
     panels, captions = [shown], [f"artist, top {len(report['top']['artist'])}:\n" + listing("artist")]
     for task, cam in report["cams"].items():
         panels.append(plots.overlay_heatmap(shown, cam))
