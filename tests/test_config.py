@@ -70,10 +70,10 @@ def test_each_default_is_declared_once():
 
 def test_the_scanner_finds_a_repeated_default():
     wanted = declared_defaults()
-    source = ("def f(data, epochs=10, *, lr=2e-3):\n    g(weight_decay=0.05, seed=0)\n"
+    source = ("def f(data, epochs=15, *, lr=2e-3):\n    g(weight_decay=0.05, seed=0)\n"
               "p.add_argument('--crop-scale', type=float, default=0.5)\n"
               "size = s.get('image_size', 224)\ns['batch_size'] = 32\n")
-    assert sorted(repeated_defaults(source, wanted)) == ["line 1: epochs=10", "line 1: lr=0.002",
+    assert sorted(repeated_defaults(source, wanted)) == ["line 1: epochs=15", "line 1: lr=0.002",
                                                          "line 2: weight_decay=0.05", "line 3: crop_scale=0.5",
                                                          "line 4: image_size=224", "line 5: batch_size=32"]
 

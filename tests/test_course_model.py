@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
 
-from wikiart_utils import checkpoint, cli, data, lesson, models
+from wikiart_utils import checkpoint, cli, data, lesson, models, train
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -119,3 +122,15 @@ def test_tuned_stages_ship_with_the_heads_and_the_frozen_part_comes_from_the_whe
     with torch.no_grad():
         assert torch.equal(model(x)["artist"], tuned(x)["artist"])
     assert model.trainable() == "stages 7-9+reader+heads"
+
+
+def test_train_with_no_flags_trains_the_shipped_models_recipe():
+    """`python -m wikiart_utils train --data DIR --out OUT` trains what the course ships: every setting of the
+    shipped run but its data budget is what `train` resolves with no flag (a new winner moves the default)."""
+    shipped = json.loads((ROOT / "checkpoints" / "course" / "run.json").read_text())["settings"]
+    args = cli.build_parser().parse_args(["train", "--data", "DIR", "--out", "OUT"])
+    given = {k: v for k, v in vars(args).items() if v is not None and k not in ("func", "command", "verbose", "data", "out")}
+    defaults = train.settle_config(given, None, "DIR", print)
+    budget = {"train_limit", "limit_batches"}
+    differ = {k: (v, getattr(defaults, k)) for k, v in shipped.items() if k not in budget and getattr(defaults, k) != v}
+    assert not differ, f"the shipped run's settings that `train` does not default to: {differ}"

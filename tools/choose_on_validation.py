@@ -26,6 +26,7 @@ if __package__ in (None, ""):
 from tools import real_results  # noqa: E402
 from wikiart_utils import labels, train  # noqa: E402
 from wikiart_utils.config import MODEL_OPTIONS, TrainConfig  # noqa: E402
+from wikiart_utils.models import DEFAULT_OPTIONS  # noqa: E402
 
 ROOT = real_results.ROOT
 
@@ -50,10 +51,16 @@ def candidate_settings(settings: dict, setting: str, value) -> dict:
     return {**settings, setting: value}
 
 
-def candidate_name(overrides: dict) -> str:
-    """The folder of a candidate, named by every setting it puts over the run: the same candidate asked for
-    again (another setting's record, with this one's value chosen) is read back, not trained twice."""
-    return ",".join(f"{k}={v}" for k, v in sorted(overrides.items())) or "as-the-run"
+def candidate_name(variant: str, settings: dict, overrides: dict) -> str:
+    """The folder of a candidate, named by the settings it puts over the run that differ from what the run
+    would use anyway (its regime's values included): the same candidate asked for again (another setting's
+    record, with this one's value chosen) is read back, not trained twice."""
+    config = TrainConfig(variant=variant, **{k: v for k, v in settings.items() if k in TrainConfig.__dataclass_fields__}
+                         ).resolved()
+    options = {**DEFAULT_OPTIONS, **settings.get("model_options", {})}
+    differ = {k: v for k, v in overrides.items()
+              if (options.get(k) if k in MODEL_OPTIONS else getattr(config, k, object())) != v}
+    return ",".join(f"{k}={v}" for k, v in sorted(differ.items())) or "as-the-run"
 
 
 def validation_summary(result: train.TrainResult) -> dict:
@@ -72,7 +79,8 @@ def choose(run: str, setting: str, values: list, base: dict, workers: int) -> di
     results = {}
     for value in values:
         kwargs = candidate_settings(settings, setting, value)
-        out = ROOT / "checkpoints" / "choices" / run / candidate_name({**base, setting: value})
+        out = ROOT / "checkpoints" / "choices" / run / candidate_name(variant, real_results.RUNS[run][1],
+                                                                     {**base, setting: value})
         shared = {"features_dir": ROOT / real_results.FEATURES} if kwargs.get("cached_features") else {}
         result = train.train(data, variant, out, resume=True, progress=False, workers=workers, **shared, **kwargs)
         results[str(value)] = validation_summary(result)

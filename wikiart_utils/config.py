@@ -71,8 +71,9 @@ def setting(default: Any, help: str, **flag: Any) -> Any:
 @dataclass(frozen=True)
 class TrainConfig:
     """What a run is: the model, its data budget, the optimizer and schedule, the loss, the augmentation."""
-    variant: str = setting("resnet18_lstm_patch", "model variant (models.VARIANTS)", choices=VARIANTS)
-    epochs: int = setting(10, "epochs in the whole run", type=int)
+    variant: str = setting("efficientnet_lite0_stats", "model variant (models.VARIANTS); the default is the course's recipe, "
+                           "the validation winner on real paintings (results/README.md)", choices=VARIANTS)
+    epochs: int = setting(15, "epochs in the whole run (at most: early stopping, --patience)", type=int)
     image_size: int = setting(224, "square input size in pixels", type=int)
     batch_size: int = setting(32, "images per step (per process under torchrun)", type=int)
     lr: float | None = setting(None, "head learning rate", type=float, regime=True)

@@ -503,13 +503,12 @@ def run_banner(config: TrainConfig, dev: torch.device, n_train: int, steps_per_e
 def regime_words(config: TrainConfig) -> str:
     """What learns in this run, in words for the log: a frozen random backbone is not "from scratch"."""
     start = "ImageNet weights" if config.pretrained else "randomly initialised backbone"
-    reader = {"gap": "", "stats": "", "attention": "the attention pooling and "}.get(
-        config.variant.rsplit("_", 1)[-1], "the LSTM and ")
+    reader = {"gap": "", "stats": "the statistics' standardisation and ",
+              "attention": "the attention pooling and "}.get(config.variant.rsplit("_", 1)[-1], "the LSTM and ")
     learners = f"{reader}heads" if reader else "the heads"
     tuned = config.model_options.get("tuned_stages")
     if tuned:
-        learners = f"its last {tuned} stages (from their cached input), {reader or 'the '}heads"
-        return f"{start}: {learners} learn, the rest frozen"
+        return f"{start}: its last {tuned} stages (from their cached input), {reader}the heads learn, the rest frozen"
     frozen = config.freeze_epochs
     if frozen >= config.epochs:
         return f"{start}, frozen: only {learners} learn"
