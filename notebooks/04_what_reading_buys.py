@@ -260,7 +260,7 @@ start = time.time()
 runs = lesson.train_readers(root, READERS, settings, RUNS, FEATURES)
 print(f"{len(runs)} readers trained in {time.time() - start:.0f} s")
 lesson.curves_chart({name: r.history for name, r in runs.items()}, path=f"{FIGURES}/04_reader_curves.png",
-                    title=f"{len(runs)} readers, the same cached tokens, budget and seed (validation split)")
+                    title=f"{len(runs)} readers, the same cached tokens, budget and seed: training loss, validation macro-F1")
 
 # %% [markdown]
 # Read the right panel first (the validation split). The stage statistics are ahead from the first epoch to

@@ -128,8 +128,8 @@ print(f"paired difference: {d['difference']:+.3f} [{d['ci'][0]:+.3f}, {d['ci'][1
 # Read the own intervals first: they overlap. Then the paired one: it lies wholly below 0. The test split *can*
 # tell the two apart on artist — the average is the better one — and reading the own intervals alone would have
 # missed it: the two models are right on mostly the same paintings, and pairing cancels what they share. (When
-# two models are far apart, as the first pair, both readings agree; the paired one is never the less
-# informative. On genre and style the same two models' paired intervals include 0: the table of real answers
+# two models are far apart, as the first pair, both readings agree; pairing helps most, as here, when the two
+# models are right on mostly the same paintings. On genre and style the same two models' paired intervals include 0: the table of real answers
 # below shows all three.)
 #
 # ## Choosing the main model, on validation
@@ -195,7 +195,8 @@ lesson.paired_chart(against_main, title=f"each run minus the main model ({MAIN})
 # The answer to "which model?" comes from real runs on the 32,245-painting WikiArt subset, trained and scored
 # by `tools/real_results.py`; `wikiart_utils.results` reads them from `results/` (nothing is retyped). First each
 # run's budget and weights, then its test top-1, then two charts: the runs from ImageNet weights, then those
-# from scratch (one chart would need more colours than can be told apart).
+# without them — from scratch, or a random backbone kept frozen (one chart would need more colours than can be
+# told apart).
 
 # %%
 real, real_settings = results.metrics(), results.settings()
@@ -209,7 +210,8 @@ lesson.budget_and_scores(real_settings, real)
 real_chart = evaluate.compare(results.metrics_with_chance_present())
 pretrained = real_chart["model"].map(real_settings["pretrained"]).astype(bool)
 for part, words, figure in ((pretrained, "pretrained EfficientNet-Lite0", "08_comparison_real"),
-                            (~pretrained, "from scratch", "08_comparison_real_scratch")):
+                            (~pretrained, "no ImageNet weights (from scratch or random, frozen)",
+                             "08_comparison_real_scratch")):
     lesson.show(plots.comparison_chart(
         real_chart[part].replace({"model": lesson.budget_labels(real_settings)}),
         title=f"real paintings, {words}: top-1 on the 3,224 test paintings of the subset", path=f"{FIGURES}/{figure}.png"))

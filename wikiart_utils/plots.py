@@ -606,7 +606,7 @@ def comparison_chart(table: pd.DataFrame, metric: str = "top1", title: str = "",
     legend_rows = len(models) + sum(c in table for c in ("majority_baseline", "chance"))
     fig, ax = _new_axes(ax, (fig_width, 4.2 + 0.2 * legend_rows))  # the legend goes under the bars
     size = max(9.0, legible_size(fig.get_figwidth()))
-    palette = sns.color_palette("colorblind", len(models))
+    palette = sns.color_palette("colorblind" if len(models) <= 10 else "tab20", len(models))  # no colour twice
     x = np.arange(len(tasks))
     for m, model in enumerate(models):
         rows = table[table["model"] == model].set_index("task").reindex(tasks)

@@ -359,12 +359,12 @@ def real_reader_runs(runs, folder: str | Path = results.RESULTS) -> pd.DataFrame
 
 
 def paired_chart(table: pd.DataFrame, title: str = "", path: str | Path | None = None) -> Figure:
-    """Each pair's top-1 difference with its paired 95% interval, one panel per task; the line at 0 is "no
+    """Each pair's top-1 difference with its paired 95% interval, one panel per task on one shared scale; the line at 0 is "no
     difference". Green: a better, red: b better, grey: the interval includes 0."""
     pairs = list(dict.fromkeys(zip(table["a"], table["b"])))
     tasks = list(dict.fromkeys(table["task"]))
     fig = Figure(figsize=(12, 1.2 + 0.45 * len(pairs)), layout="constrained")
-    axes = fig.subplots(1, len(tasks), sharey=True, squeeze=False)[0]
+    axes = fig.subplots(1, len(tasks), sharex=True, sharey=True, squeeze=False)[0]
     for ax, task in zip(axes, tasks):
         part = table[table["task"] == task].set_index(["a", "b"]).reindex(pairs)
         for y, row in enumerate(part.itertuples()):
