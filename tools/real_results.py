@@ -184,9 +184,7 @@ def summary() -> str:
 
 
 ROW_LABELS = {  # how each run is named in the README's table: the weights it started from and what learned
-    "efficientnet_lite0_stats_tuned": "EfficientNet-Lite0 ImageNet, stages 7-9 fine-tuned; stage statistics, 6,001 paintings",
-    "efficientnet_lite0_stats_frozen_6k": "EfficientNet-Lite0 ImageNet, frozen; stage statistics, 6,001 paintings",
-    "efficientnet_lite0_stats_frozen": "EfficientNet-Lite0 ImageNet, frozen; stage statistics beside the average, 25,794 paintings",
+    "efficientnet_lite0_stats_frozen": "the course model: EfficientNet-Lite0 ImageNet, frozen; stage statistics beside the average, 25,794 paintings",
     "efficientnet_lite0_depth_lstm_frozen": "EfficientNet-Lite0 ImageNet, frozen; LSTM over depth (one token per stage), 25,794 paintings",
     "efficientnet_lite0_depth_lstm_shuffled_frozen": "EfficientNet-Lite0 ImageNet, frozen; the same, stages shuffled (control), 25,794 paintings",
     "efficientnet_lite0_gap_frozen": "EfficientNet-Lite0 ImageNet, frozen; average (no LSTM), 25,794 paintings",
@@ -194,6 +192,8 @@ ROW_LABELS = {  # how each run is named in the README's table: the weights it st
     "efficientnet_lite0_lstm_frozen": "EfficientNet-Lite0 ImageNet, frozen; LSTM on all 25,794 paintings",
     "efficientnet_lite0_lstm_mean_frozen": "EfficientNet-Lite0 ImageNet, frozen; LSTM, mean over steps, 25,794 paintings",
     "efficientnet_lite0_lstm_shuffled_frozen": "EfficientNet-Lite0 ImageNet, frozen; LSTM, positions shuffled (control), 25,794 paintings",
+    "efficientnet_lite0_stats_tuned": "EfficientNet-Lite0 ImageNet, stages 7-9 fine-tuned; stage statistics, 6,001 paintings",
+    "efficientnet_lite0_stats_frozen_6k": "EfficientNet-Lite0 ImageNet, frozen; stage statistics, 6,001 paintings",
     "efficientnet_lite0_lstm_frozen_6k": "EfficientNet-Lite0 ImageNet, frozen; LSTM on 6,001 paintings",
     "efficientnet_lite0_lstm_finetuned": "EfficientNet-Lite0 ImageNet, fine-tuned end to end; LSTM, 6,001 paintings",
     "resnet18_gap": "from scratch; average (no LSTM), 6,001 paintings",
