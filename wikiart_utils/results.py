@@ -66,7 +66,8 @@ def settings(folder: str | Path = RESULTS) -> pd.DataFrame:
         frozen = flags.get("freeze-backbone")
         rows.append({"run": name, "epochs": int(flags["epochs"]), "image_size": int(flags["image-size"]),
                      "train_limit": int(flags.get("train-limit", 0)) or None,
-                     "backbone": f"frozen ({start})" if frozen is True else
+                     "backbone": f"last {flags['tuned-stages']} stages fine-tuned ({start})" if "tuned-stages" in flags
+                                 else f"frozen ({start})" if frozen is True else
                                  "fine-tuned (ImageNet)" if run.get("pretrained") else "trained",
                      "pretrained": bool(run.get("pretrained")), "data": run.get("data"),
                      "machine": f"{run.get('machine')}, {run.get('cores')} cores, gpu: {run.get('gpu')}",
