@@ -56,7 +56,7 @@ FIGURES = "../figures"
 N_BOOT = None          # bootstrap resamples; None = metrics.BOOTSTRAP_RESAMPLES, every interval's setting
 WORKERS = 0
 
-# %%
+# %% tags=["nbval-ignore-output"]
 # %matplotlib inline
 from pathlib import Path
 import numpy as np
