@@ -34,10 +34,13 @@ reproduce: setup
 	$(PY) -m jupytext --sync --quiet notebooks/*.ipynb
 	$(PY) -m wikiart_utils reproduce --profile $(PROFILE) $(if $(DATA),--data $(DATA)) $(if $(CAPS),--caps $(CAPS))
 
-# Unit tests (including the notebook/.py pair check), then the committed notebooks re-executed and compared by nbval
+# Unit tests (including the notebook/.py pair check), then the committed notebooks re-executed and compared by
+# nbval, each with its exercises' solutions run as cells after them (written into build/: one run per notebook)
 test: setup-dev
-	$(PY) -m pytest tests -q
-	$(PY) -m pytest --nbval --nbval-current-env notebooks -q
+	$(PY) -m pytest tests -q --durations=15
+	rm -f build/[0-9][0-9]_*.ipynb
+	$(PY) tools/hide_solutions.py --unfold-into build
+	$(PY) -m pytest --nbval --nbval-current-env build -q --durations=15
 
 # The course in JupyterLab (jupytext keeps each .ipynb and its .py pair in step on save)
 lab: setup

@@ -7,13 +7,13 @@ block as a fenced python block (`tools/hide_solutions.py` folds solution cells i
 - fast: no committed notebook shows a solution's code (no code cell tagged `solution`, none repeating a Solution
   block's code), every notebook's exercises hold solution code; the converter and the extractor on small
   notebooks written here, the tool on a small jupytext pair;
-- slow: every notebook run with its solution blocks as cells right after their exercise (papermill, in
-  notebooks/ as `reproduce` runs them; FIGURES and CHECKPOINTS in a temporary folder; the sample profile,
-  `CAPS` as tests/test_full_profile.py), failing with the notebook and the solution block that raised.
+- the run: `make test` writes every notebook with its solution blocks as cells right after their exercise
+  (`tools/hide_solutions.py --unfold-into build`, committed outputs kept) and nbval executes those: one run
+  per notebook compares its committed outputs and fails on the solution that raised. Checked here: the
+  unfolding, the Makefile's wiring, and `solutions.execute` (papermill) naming the block that raised.
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 from pathlib import Path
@@ -28,7 +28,6 @@ from wikiart_utils import reproduce, solutions
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = reproduce.notebooks()
 IDS = [nb.stem[:2] for nb in NOTEBOOKS]
-CAPS = {"epochs": 2}  # as tests/test_full_profile.py: the training notebooks' quick check
 
 spec = importlib.util.spec_from_file_location("hide_solutions", ROOT / "tools" / "hide_solutions.py")
 hide_solutions = importlib.util.module_from_spec(spec)
@@ -248,6 +247,31 @@ def test_the_tool_leaves_a_notebook_it_cannot_convert(tmp_path, capsys):
 
 # --------------------------------------------------------------------------- the solutions run
 
+def test_unfold_into_keeps_the_committed_outputs_and_lets_nbval_ignore_the_solutions(tmp_path, monkeypatch):
+    """What `make test` runs with nbval: the notebook's own cells as committed (outputs compared), its solution
+    blocks as cells after their exercise whose outputs nbval does not compare (they have none committed)."""
+    ipynb = write_pair(tmp_path)
+    assert hide_solutions.main([str(ipynb)]) == 0
+    monkeypatch.setattr(hide_solutions, "ROOT", tmp_path)
+    assert hide_solutions.main(["--unfold-into", str(tmp_path / "run"), str(ipynb)]) == 0
+    built = nbformat.read(tmp_path / "run" / ipynb.name, as_version=4)
+    assert [c.source for c in built.cells] == ["# 99 · Small", "x = 2", "## Exercises", built.cells[3].source,
+                                               "print(x * 2)"]
+    assert built.cells[1].outputs[0]["text"] == "kept\n" and built.cells[1].execution_count == 1
+    assert built.cells[4].metadata.tags == ["solution", "nbval-ignore-output"]
+    assert nbformat.read(ipynb, as_version=4).cells[1].outputs  # the committed notebook is untouched
+    with pytest.raises(SystemExit, match="not a folder directly in the repository"):
+        hide_solutions.main(["--unfold-into", str(tmp_path / "run" / "deeper"), str(ipynb)])
+
+
+def test_make_test_runs_nbval_on_the_notebooks_with_their_solutions():
+    """One execution per notebook in CI: nbval over the unfolded copies, not over notebooks/ and again elsewhere."""
+    recipe = (ROOT / "Makefile").read_text(encoding="utf-8").split("\ntest:")[1].split("\n\n")[0]
+    assert "tools/hide_solutions.py --unfold-into build" in recipe
+    assert "pytest --nbval --nbval-current-env build" in recipe
+    assert "/build/" in (ROOT / ".gitignore").read_text(encoding="utf-8").split()
+
+
 @pytest.mark.slow
 def test_execute_names_the_solution_that_raised(tmp_path):
     nb = exercise_notebook(new_code_cell("x = 0", metadata={"tags": ["parameters"]}), new_markdown_cell(EXERCISE),
@@ -259,36 +283,3 @@ def test_execute_names_the_solution_that_raised(tmp_path):
     assert error == ("the solution of 'Exercise 1 (quick)' (block 1 of markdown cell 1) raised "
                      "ZeroDivisionError: division by zero")
     assert solutions.execute(source, tmp_path / "out" / "99_ok.ipynb", parameters={"x": 2}, cwd=tmp_path) is None
-
-
-def digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(ROOT)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-@pytest.fixture(scope="module")
-def course_run(tmp_path_factory):
-    """One folder for the whole course's run: 08 compares the runs 03-06 wrote to its CHECKPOINTS."""
-    base = tmp_path_factory.mktemp("solutions")
-    committed = {**digest(ROOT / "notebooks"), **digest(ROOT / "figures")}
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("TQDM_DISABLE", "1")
-        yield base, committed
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=IDS)
-def test_every_solution_runs(notebook, course_run):
-    """The notebook, its solution blocks as cells right after their exercise, run top to bottom in notebooks/
-    (where its relative paths are meant) with FIGURES and CHECKPOINTS in the temporary folder."""
-    base, _ = course_run
-    parameters = {"PROFILE": "sample", "CAPS": CAPS, "FIGURES": str(base / "figures"),
-                  "CHECKPOINTS": str(base / "checkpoints")}
-    error = solutions.execute(notebook, base / "executed" / notebook.name, parameters=parameters)
-    assert error is None, f"{notebook.name}: {error}"
-
-
-@pytest.mark.slow
-def test_the_solutions_wrote_nothing_into_the_repository(course_run):
-    _, committed = course_run
-    assert {**digest(ROOT / "notebooks"), **digest(ROOT / "figures")} == committed

@@ -17,9 +17,14 @@ nothing.
     python tools/hide_solutions.py                      # every notebooks/NN_name pair
     python tools/hide_solutions.py notebooks/01_eda_class_imbalance.py
     python tools/hide_solutions.py --check              # exit 1 naming each notebook still showing a solution
+    python tools/hide_solutions.py --unfold-into build  # what `make test` runs with nbval (below)
 
 A path may name either file of a pair; a notebook without a .py is edited as an .ipynb (outputs kept).
-`wikiart_utils.solutions.execute` runs a notebook with its folded solutions as cells (tests/test_solutions.py).
+`--unfold-into DIR` writes each committed .ipynb with its solution blocks back as code cells right after their
+exercise (the committed outputs kept, each solution cell tagged `nbval-ignore-output`) into DIR, a folder one
+level below the repository as notebooks/ is, so the notebooks' relative paths (../figures) mean the same.
+`make test` then runs `pytest --nbval` on DIR: one execution per notebook checks its committed outputs *and*
+that every solution runs. (`wikiart_utils.solutions.execute` runs one notebook so with papermill.)
 """
 from __future__ import annotations
 
@@ -107,13 +112,34 @@ def check(path: Path) -> list[str]:
     return problems
 
 
+def unfold_into(folder: Path, notebooks: list[Path]) -> list[Path]:
+    """Each notebook's committed .ipynb with its solutions as cells, written into `folder` (see the docstring)."""
+    if folder.resolve().parent != ROOT:
+        raise SystemExit(f"error: {folder} is not a folder directly in the repository (as notebooks/ is): "
+                         "the notebooks' relative paths such as ../figures would point elsewhere")
+    folder.mkdir(exist_ok=True)
+    written = []
+    for path in notebooks:
+        ipynb = path.with_suffix(".ipynb")
+        target = folder / ipynb.name
+        nbformat.write(solutions.executable(nbformat.read(ipynb, as_version=4), keep_outputs=True), target)
+        written.append(target)
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("paths", nargs="*", help="notebooks/NN_name.py or .ipynb (default: every notebook pair)")
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a solution's code shows")
     parser.add_argument("--no-sync", action="store_true", help="edit the .py only (run jupytext --sync yourself)")
+    parser.add_argument("--unfold-into", metavar="DIR", type=Path,
+                        help="change nothing; write each .ipynb with its solutions as cells into DIR, for nbval")
     args = parser.parse_args(argv)
     notebooks = pairs(args.paths)
+    if args.unfold_into:
+        written = unfold_into(args.unfold_into, notebooks)
+        print(f"{len(written)} notebook(s) with their solutions as cells in {shown(args.unfold_into)}/")
+        return 0
     if args.check:
         problems = [line for path in notebooks for line in check(path)]
         print("\n".join(problems) if problems else f"no visible solution code in {len(notebooks)} notebook(s)")

@@ -24,7 +24,8 @@ blank line closes the fold.
   runs it on the .py of a jupytext pair, then `jupytext --sync`);
 - `visible_solutions`: what still shows a solution's code (`--check`, tests/test_solutions.py);
 - `executable`: the notebook with every folded block back as a code cell right after its markdown cell, so
-  the solutions run with the notebook's state at that point (`execute` runs it with papermill).
+  the solutions run with the notebook's state at that point (`execute` runs it with papermill; with
+  `keep_outputs`, `tools/hide_solutions.py --unfold-into` writes what `make test` checks with nbval).
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ import re
 from pathlib import Path
 
 SOLUTION_TAG = "solution"
+NBVAL_IGNORE_OUTPUT = "nbval-ignore-output"  # a solution has no committed output to compare
 SUMMARY = "<details><summary>Solution</summary>"
 SUMMARY_RE = re.compile(r"^[ ]{0,3}<details>\s*<summary>\s*Solution\s*</summary>(.*)$", re.I)
 PYTHON_INFO = {"python", "python3", "py", "ipython", "ipython3"}
@@ -205,22 +207,25 @@ def exercises(nb) -> list[tuple[int, str, list[str]]]:
     return found
 
 
-def executable(nb):
+def executable(nb, keep_outputs: bool = False):
     """A copy of `nb` in which each python block of a Solution block is a code cell right after its markdown
-    cell (tagged `solution`, its metadata naming the exercise and the block), outputs of every cell cleared."""
+    cell (tagged `solution`, its metadata naming the exercise and the block). Outputs of every cell cleared, or
+    with `keep_outputs` the committed ones kept and each solution cell also tagged `nbval-ignore-output`: what
+    `pytest --nbval` runs, so one execution checks the notebook's outputs and that its solutions run."""
     import nbformat
 
     nb = copy.deepcopy(nb)
+    tags = [SOLUTION_TAG, NBVAL_IGNORE_OUTPUT] if keep_outputs else [SOLUTION_TAG]
     cells = []
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type == "code":
+        if cell.cell_type == "code" and not keep_outputs:
             cell.outputs, cell.execution_count = [], None
         cells.append(cell)
         if cell.cell_type != "markdown":
             continue
         for k, code in enumerate(solution_blocks(cell.source), start=1):
-            meta = {"tags": [SOLUTION_TAG], SOLUTION_TAG: {"exercise": label(cell.source), "block": k,
-                                                           "markdown_cell": index}}
+            meta = {"tags": list(tags), SOLUTION_TAG: {"exercise": label(cell.source), "block": k,
+                                                       "markdown_cell": index}}
             cells.append(nbformat.v4.new_code_cell(code, metadata=meta))
     nb.cells = cells
     return nb
