@@ -255,8 +255,9 @@ twice.head()
 # A model that always answers the most frequent class scores the **majority baseline** on top-1 accuracy
 # (the share of predictions that are right). Two metrics see through it:
 #
-# - **macro-F1**: compute F1 (the harmonic mean of precision and recall) for each class separately, then
-#   average over the classes with equal weight, so a rare class counts as much as a frequent one;
+# - **macro-F1**: compute F1 for each class separately, then average over the classes with equal weight, so
+#   a rare class counts as much as a frequent one. A class's F1 is the harmonic mean of its *precision* (of
+#   the paintings predicted as that class, the share that really are) and its *recall* (below);
 # - **balanced accuracy**: the recall (share of a class's paintings predicted correctly) averaged over
 #   classes. The majority model gets recall 1 on its class and 0 on all others: 1/8 = 0.125 on the
 #   sample's 8 styles, whatever the class sizes.
@@ -322,8 +323,8 @@ print(old["note"])
 #
 # <details><summary>Solution</summary>
 #
-# 0.422 in train against 0.420 overall (the `artist` row). The splits are stratified by style, not by
-# artist, yet the shares agree: the split hashes each file name, which is as good as random with respect to
+# 0.422 in train against 0.420 overall (the `artist` row). The splits are stratified by style (each style
+# is split in the same proportions, so every split has the same style shares), not by artist, yet the shares agree: the split hashes each file name, which is as good as random with respect to
 # who painted it. The artist shares of the small val and test splits (243 paintings each) wander further
 # (0.387 and 0.436): with 243 paintings a share of 0.42 has a standard error of about 0.03, so gaps of that
 # size are what chance alone produces.

@@ -208,7 +208,8 @@ plots.image_grid([data.to_display(original)] + views, captions, ncols=4, path=f"
 #
 # `shuffle=True` draws a random order inside the DataLoader. Here we draw the order ourselves (the same
 # thing, with a seed) and pass it as the `sampler`, so that we know which paintings the batch holds: the
-# grid records their provenance.
+# grid shows the first 16 of the batch's `BATCH_SIZE` paintings (a caption line `artist?` or `genre?` marks
+# a label the painting does not have: an unknown artist or genre) and records their provenance.
 
 # %%
 order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(0)).tolist()

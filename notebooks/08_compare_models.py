@@ -234,7 +234,8 @@ for section, part in lesson.real_paired().groupby("section", sort=False):   # th
 #   averaged), each against the best from-scratch run (`resnet18_gap`, 96 px, 6,001 paintings): every interval
 #   lies far above 0. The two differ in more than the weights (backbone, image size, four times the training
 #   paintings, a frozen backbone), so the second pair narrows it: the frozen pretrained LSTM trained on the
-#   *same* 6,001 paintings is still above `resnet18_gap` on every task, every interval above 0. Image size and
+#   *same* 6,001 paintings (`efficientnet_lite0_lstm_frozen_6k`, 224 px, its budget in the settings table) is
+#   still above `resnet18_gap` on every task, every interval above 0. Image size and
 #   backbone still differ — each side is the recipe a 2-core CPU can afford.
 # - **What reading buys, on the same frozen tokens.** Every reader against the plain average
 #   (`efficientnet_lite0_gap_frozen`), all trained on the whole train split. Reading the 7 × 7 positions
@@ -251,7 +252,8 @@ for section, part in lesson.real_paired().groupby("section", sort=False):   # th
 # - **The last stages fine-tuned vs frozen, same reader, same 6,001 paintings.** Training EfficientNet-Lite0's
 #   stages 7-9 from a cache of their input (`efficientnet_lite0_stats_tuned`, 8 epochs) against its frozen twin
 #   (`efficientnet_lite0_stats_frozen_6k`): every interval above 0, about three points on each task.
-# - **Fine-tuned end to end vs frozen, on the same 6,001 paintings.** Training the whole backbone too, from the same weights, is
+# - **Fine-tuned end to end vs frozen, on the same 6,001 paintings.** Training the whole backbone too, from the
+#   same weights (`efficientnet_lite0_lstm_finetuned` against `efficientnet_lite0_lstm_frozen_6k`), is
 #   *worse* on every task here, every interval below 0. Look at its budget in the settings table: 4 epochs (the
 #   first with the backbone frozen), all a 2-core CPU allowed, against up to 15 epochs (early stopping) of the frozen
 #   run on cached tokens. Its validation score rose at every epoch
