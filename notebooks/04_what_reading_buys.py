@@ -266,7 +266,7 @@ lesson.curves_chart({name: r.history for name, r in runs.items()}, path=f"{FIGUR
 # Read the right panel first (the validation split). The stage statistics are ahead from the first epoch to
 # the last (their run stopped after 9 epochs: **early stopping** ends a run after 5 epochs without a better
 # validation score). Attention, the average and the two LSTMs over depth end close together; the two LSTMs
-# over positions end lowest, and the shuffled one tracks the natural one epoch by epoch. The left panel shows
+# over positions end lowest, the shuffled one level with the natural one for six epochs, then ahead of it. The left panel shows
 # why fitting more did not buy more: the position LSTMs, attention and the statistics drive their training
 # loss far below the average's, and after the first few epochs their validation scores no longer follow (the
 # statistics' peaks at epoch 4). With 1,940 training paintings, a reader that can fit more memorises the
@@ -295,7 +295,8 @@ plots.comparison_chart(evaluate.compare(scored), path=f"{FIGURES}/04_readers_val
 # 0.302 to 0.450. On genre and style the readers' top-1 lie within seven points of each other; the stage
 # statistics stand apart on artist (0.530 against the average's 0.376) and in style macro-F1 (0.729 against
 # 0.514): macro-F1 weighs every style equally, so the statistics are better on the rare styles too, not only
-# on the frequent ones. The natural-order LSTM has the lowest artist and style top-1 of the seven.
+# on the frequent ones. The natural-order LSTM has the lowest artist top-1 of the seven, and shares the lowest
+# style top-1 with attention.
 #
 # The readers were scored on the *same* paintings, so the fair test of a difference is paired: for each
 # painting, was one reader right where the other was wrong? Every reader against the average:
@@ -341,7 +342,7 @@ plots.image_grid(panels, captions, ncols=3, cell_size=3.0, paintings=val_set.met
 
 # %% [markdown]
 # The LSTM's last state hears the bottom of the painting most: the last row of positions, read last,
-# carries 45% of the gradient, the top row 4%, where the average gives each row 1/7 ≈ 14%. That is the fading
+# carries 46% of the gradient, the top row 4%, where the average gives each row 1/7 ≈ 14%. That is the fading
 # memory of notebook 03's forget gates: what was read early has faded by the end, so the LSTM is less a
 # reader of the whole painting than of its last rows, and on the painting above its largest share is on the
 # last position it read (bottom right). Attention's weights are peaked instead: the median largest weight of
