@@ -417,7 +417,7 @@ lesson.real_table([VARIANT, "efficientnet_lite0_lstm_frozen_6k"])
 #
 # The cell trains the random EfficientNet-Lite0 control with the same settings (its tokens are new, so they are
 # extracted once into `FEATURES`) and prints the mean macro-F1 of the three runs. Random Lite0 lands near random
-# VGG-16 (mean macro-F1 0.102, the same as random VGG-16's 0.102), and both far below ImageNet Lite0 (0.337): on these paintings the
+# VGG-16 (mean macro-F1 0.102 against random VGG-16's 0.104), and both far below ImageNet Lite0 (0.341): on these paintings the
 # weights, not the architecture, make the difference. One seed and one validation split: for a verdict,
 # repeat over seeds and compare on the same test paintings with paired intervals, as notebook 08 does.
 #
