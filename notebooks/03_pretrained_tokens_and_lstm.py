@@ -35,7 +35,8 @@
 # - what an ImageNet network sees in a painting, and how its feature map becomes a **sequence of tokens**;
 # - what an **LSTM cell** computes at each step (gates, cell state, hidden state), written out by hand;
 # - how **one masked multitask loss** trains three heads at once when some labels are unknown;
-# - the training loop, then a real run with `train.train` on cached tokens of a frozen backbone;
+# - the training loop, then a real run with `train.train` on cached tokens of a frozen backbone (through
+#   `lesson.train_and_report`: `train.train`, then its learning curves and its validation scores);
 # - why **pretrained vs from scratch** is the first comparison to make, judged on the same paintings.
 
 # %%
@@ -155,7 +156,8 @@ plots.reading_order(images[0], grid, paintings=rows.iloc[:1], path=f"{FIGURES}/0
 
 # %% [markdown]
 # Each numbered cell is one token: the 1,280 features of that 32 × 32-pixel patch (and, through the network's
-# receptive field, of its surroundings). The LSTM sees cell 1 first and cell 49 last; its last hidden state is
+# receptive field, of its surroundings). The sample's images are stored at about 128 px (its median, printed
+# above) and resized to 224 px, so a patch covers about 18 × 18 of the stored pixels. The LSTM sees cell 1 first and cell 49 last; its last hidden state is
 # what the heads read, so whatever it needs from cell 1 it has to carry through 48 more steps.
 #
 # ## Idea 2 · What an LSTM cell computes
@@ -194,8 +196,9 @@ print("mean forget gate at steps 1, 10, 25, 49:", [round(forget[s], 3) for s in 
 
 # %% [markdown]
 # Ten lines reproduce `nn.LSTM` exactly. Untrained, the forget gates average about 0.5 (each unit's value
-# varies with the token, but the weights are random, so no unit has learned to keep anything): on average the
-# memory halves at every step, and what cell 1 wrote has all but vanished by step 49. Training moves the
+# varies with the token, but the weights are random, so no unit has learned to keep anything): a unit whose
+# forget gate stays near 0.5 halves its memory at every step, so what it wrote at cell 1 is multiplied by
+# about 0.5 forty-eight times before step 49 — next to nothing. Training moves the
 # gates so that what matters for artist, genre and style is kept; whether the LSTM learns to do that better
 # than simply averaging the 49 tokens is the question of notebook 04.
 #
@@ -268,10 +271,12 @@ print("after 2 epochs, validation", lesson.score_line(head_only, val_tokens, val
 # (always answering the training split's most frequent style). After two short epochs on a few hundred
 # paintings the whole interval already lies above that baseline: the pretrained features do most of the work.
 # `train.train` runs this same loop for a real run and adds what a run needs around it: the token cache on
-# disk (`wikiart_utils.speed.features`, extracted once with ONNX Runtime on a CPU and checked against
-# PyTorch), a warm-up + cosine learning-rate schedule, checkpoints after every epoch (`last.pt` to resume,
-# `best.pt` for the best validation mean macro-F1), early stopping, and — when the backbone is fine-tuned —
-# mixed precision, `torch.compile` and DistributedDataParallel on GPUs.
+# disk (`wikiart_utils.speed.features`, extracted once with ONNX Runtime, a faster inference engine for a
+# CPU, and checked against PyTorch), a warm-up + cosine learning-rate schedule (the rate rises, then falls
+# along half a cosine to 0), checkpoints after every epoch (`last.pt` to resume, `best.pt` for the best
+# validation mean macro-F1), early stopping (stop after 5 epochs without a better validation score), and —
+# when the backbone is fine-tuned — on GPUs mixed precision (16-bit arithmetic where it is safe),
+# `torch.compile` (the model compiled into fused kernels) and DistributedDataParallel (one process per GPU).
 #
 # ## Training
 #
@@ -290,9 +295,10 @@ print({key: getattr(run, key) for key in ("lr", "backbone_lr_scale", "warmup_epo
 # These defaults come from `config.REGIMES`, a table in `wikiart_utils/config.py` with one set of defaults per
 # *regime*, i.e. per answer to "what learns?" (a fine-tuned pretrained backbone, everything from scratch, or
 # only the heads on a frozen backbone); this run's regime is `"pretrained_heads"`. Its learning rate was
-# chosen on validation splits only (`results/pretrained_choices/`): better than 3e-4 on the sample's; on the
-# real subset's, equal for the LSTM and better for the average reader; 2e-3, tried on the sample, was within
-# half a point. On a GPU the `full` profile fine-tunes the whole network instead: heads at 3e-4, the backbone at a tenth of that,
+# chosen on validation splits only (the scores are in `results/pretrained_choices/frozen_learning_rate.json`):
+# better than 3e-4 on the sample's; on the real subset's, equal for the LSTM and better for the *average
+# reader* (the 49 tokens averaged into one vector, notebook 04); 2e-3, tried on the sample, was within half a
+# point. On a GPU the `full` profile fine-tunes the whole network instead: heads at 3e-4, the backbone at a tenth of that,
 # after one frozen epoch. `lesson.train_and_report` extracts the tokens of the train and validation splits
 # once, trains, draws the learning curves and scores the best epoch on the validation split.
 
@@ -307,7 +313,8 @@ val_table
 # the epoch with the best validation mean macro-F1. The table scores that epoch on the validation split:
 # compare `top1` (with its 95% interval `top1_ci`) with `majority_baseline` on each row. `top5` is the share
 # of paintings whose true class is among the model's five most probable answers: close to 1 for genre and
-# style, which have only 10 and 8 classes here. Macro-F1 stays below top-1: frequent classes are right more
+# style, with only 9 and 8 classes present among these validation paintings. `balanced_acc` is the recall
+# averaged over those classes (notebook 01): below top-1 where the frequent classes are the ones got right. Macro-F1 stays below top-1: frequent classes are right more
 # often than rare ones. `chance` is 1 / the classes present among the labelled validation paintings (the
 # sample's 8 styles give 1/8).
 #
@@ -374,8 +381,9 @@ print(lesson.paired_in_words(paired))
 # - An LSTM cell carries a memory $c$ from token to token; its forget, input and output gates decide what is
 #   kept, written and shown. Its last hidden state is the painting's summary, read by three linear heads.
 # - Unknown labels are masked, not classes: each task's loss averages over its labelled rows only.
-# - ImageNet features transfer to paintings: with the backbone frozen, only the LSTM and heads learn, on
-#   tokens cached once: minutes an epoch on a CPU at most (the log above times each epoch). Compare models on the same paintings, with a paired interval.
+# - The pretrained recipe beat the from-scratch one on every task (paired intervals above 0); the weights alone
+#   are not isolated, since more than the weights differs. With the backbone frozen, only the LSTM and heads
+#   learn, on tokens cached once: seconds an epoch on a CPU (the log above times each epoch). Compare models on the same paintings, with a paired interval.
 #
 # ## Exercises
 #
@@ -463,9 +471,11 @@ print(lesson.paired_in_words(paired))
 # were 0.556 [0.498, 0.617] row-major, 0.543 [0.486, 0.605] column-major and 0.539 [0.477, 0.597] reversed
 # (macro-F1 0.158, 0.159, 0.150): within two points of each other, every interval overlapping the others, and all above
 # the majority baseline of 0.449 (your numbers may differ slightly: float rounding differs between
-# processors). At this scale the order is not what limits the model. A fair test trains each order for a full run on several seeds and compares them on the
-# same test paintings with a paired interval (notebook 08), because a two-epoch gap of a few points between
-# 243 validation paintings is within what a different seed moves.
+# processors). At this scale the order is not what limits the model. The row-major copy is the recipe of the
+# two-epoch run above, which printed 0.531: the same tokens and order, but other initial weights and batches
+# (a new model built after other random draws). That 2.5-point gap from the seed alone is as large as the
+# gaps between the orders, so they are noise here. A fair test trains each order for a full run on several
+# seeds and compares them on the same test paintings with a paired interval (notebook 08).
 #
 # ```python
 # orders = {"row-major": torch.arange(grid * grid),
