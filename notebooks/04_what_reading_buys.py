@@ -451,7 +451,7 @@ real_pairs, missing = lesson.reading_pairs()
 print("not committed yet:", "; ".join(missing) if missing else "none")
 lesson.show(lesson.paired_wide(real_pairs))
 lesson.paired_chart(real_pairs, path=f"{FIGURES}/04_paired_real.png",
-                    title="reader a − reader b: test top-1 on the same 3,224 paintings of the subset (paired 95% CI)")
+                    title="reader a − reader b: test top-1 on the same test paintings of the subset (its labelled ones per task; paired 95% CI)")
 
 # %% [markdown]
 # Read each row as "reader a minus reader b" on the same test paintings: an interval wholly above 0 means
