@@ -251,7 +251,8 @@ comparison = lesson.control_vs_pretrained(root, VARIANT, settings, CHECKPOINTS, 
 # Read the left panel first. The pretrained reader's validation mean macro-F1 climbs within four epochs and
 # then stays level (best 0.341, at epoch 6: printed above); the control's climbs slowly and ends far below it
 # (best 0.104, at epoch 9).
-# In the right panel the control's bars reach above the dashed majority baseline on all three tasks, and the
+# In the right panel (the dashed line is each task's majority baseline, the dotted one chance: 1 / the classes
+# present among the labelled validation paintings) the control's bars reach above the majority baseline on all three tasks, and the
 # pretrained bars are higher on every task.
 #
 # The table puts both runs beside the majority baseline of the same validation paintings, and beside the

@@ -277,7 +277,8 @@ comparison = lesson.control_vs_pretrained(root, VARIANT, settings, CHECKPOINTS, 
 # %% [markdown]
 # Read the left panel first. The pretrained reader's validation mean macro-F1 climbs within four epochs and
 # then stays level (best 0.341, at epoch 6: printed above); the control's starts near 0.10 and barely moves
-# (best 0.130, at epoch 9). In the right panel the control's bars reach above the dashed majority baseline on
+# (best 0.130, at epoch 9). In the right panel (dashed: each task's majority baseline; dotted: chance, 1 / the
+# classes present among the labelled validation paintings) the control's bars reach above the majority baseline on
 # all three tasks, and the pretrained bars are higher on every task.
 #
 # In the table, the course model's row is **not** comparable score for score: it is the shipped
