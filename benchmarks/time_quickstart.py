@@ -4,8 +4,8 @@
 In fresh clones of this repository (sibling folders, so that ../shared resolves as it does in CI), with no
 virtual environment: ``make reproduce`` (set-up included) and whether it left the committed files as they were
 (``git status``); then, in another fresh clone, ``bash .ci/run`` (what CI runs: a new venv, the pinned torch,
-``make test``). Prints and saves one JSON object with each command's wall time, exit status and the tail of
-its output, the machine, and per notebook what ``make reproduce`` changed (``notebook_changes``: unchanged,
+``make test``; ``--skip-ci`` leaves it out). Prints and saves one JSON object with each command's wall time, exit
+status and the tail of its output, the machine, and per notebook what ``make reproduce`` changed (``notebook_changes``: unchanged,
 execution metadata only, or which code cells' outputs changed), so "every output as committed except ..."
 can be checked. The README quotes these numbers; run it on a quiet machine (``load_avg`` is recorded).
 Folders of the machine (the clones, the temporary folder, home) are saved as placeholders (``<clone>``,
@@ -136,6 +136,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clone", type=Path, default=ROOT.parent / "quickstart-clone")
     parser.add_argument("--save", type=Path, default=None)
+    parser.add_argument("--skip-ci", action="store_true", help="time make reproduce only (no second clone, no CI)")
     args = parser.parse_args(argv)
     machine = common.machine_info()
     shutil.rmtree(args.clone, ignore_errors=True)
@@ -146,9 +147,11 @@ def main(argv: list[str] | None = None) -> dict:
     status = subprocess.run(["git", "status", "--porcelain"], cwd=args.clone, capture_output=True, text=True).stdout
     changes = reproduce_changes(args.clone)
     ci_clone = args.clone.with_name(args.clone.name + "-ci")
-    shutil.rmtree(ci_clone, ignore_errors=True)
-    subprocess.run(["git", "clone", "-q", str(ROOT), str(ci_clone)], check=True)
-    ci = timed("CI=true bash .ci/run", ci_clone, env)
+    ci = None
+    if not args.skip_ci:
+        shutil.rmtree(ci_clone, ignore_errors=True)
+        subprocess.run(["git", "clone", "-q", str(ROOT), str(ci_clone)], check=True)
+        ci = timed("CI=true bash .ci/run", ci_clone, env)
     result = {"commit": commit, "machine": common.finish(machine), "make_reproduce": reproduce,
               "committed_files_changed_by_reproduce": status.splitlines(), "notebook_changes": changes, "ci": ci}
     places = {"<clone>": args.clone, "<ci-clone>": ci_clone}

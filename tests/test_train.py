@@ -203,6 +203,33 @@ def test_curves_png_draws_the_majority_baselines_and_the_run_s_weights(sample_di
     assert weights == {"artist": 0.5, "genre": 0.5, "style": 1.0}
 
 
+def test_curves_png_is_redrawn_when_stale_and_always_after_the_last_epoch(sample_dir, tmp_path, monkeypatch):
+    """Drawing curves.png costs as much as an epoch on cached tokens, so a run redraws it only when the last
+    drawing is CURVES_EVERY_S old -- and after its last epoch, and after a session's last, whatever the age."""
+    monkeypatch.setattr(train, "CURVES_EVERY_S", 1e9)
+    drawn = []
+    original = train.plot_curves
+    monkeypatch.setattr(train, "plot_curves", lambda history, *rest: drawn.append(len(history)) or original(history, *rest))
+    train.train(sample_dir, "resnet18_gap", tmp_path / "run", epochs=4, **TINY)
+    assert drawn == [1, 4]  # missing after epoch 1, then the run's last epoch
+    drawn.clear()
+    train.train(sample_dir, "resnet18_gap", tmp_path / "split", epochs=4, stop_after=3, **TINY)
+    assert drawn == [1, 3]  # the session stops after epoch 3: its curves show epoch 3
+    monkeypatch.setattr(train, "CURVES_EVERY_S", 0.0)
+    drawn.clear()
+    train.train(sample_dir, "resnet18_gap", tmp_path / "always", epochs=3, **TINY)
+    assert drawn == [1, 2, 3]
+    assert len(pd.read_csv(tmp_path / "run" / "history.csv")) == 4  # history.csv after every epoch regardless
+
+
+def test_curves_due_is_true_for_a_missing_or_old_drawing(tmp_path):
+    path = tmp_path / "curves.png"
+    assert train.curves_due(path)
+    path.write_bytes(b"png")
+    assert not train.curves_due(path)
+    assert train.curves_due(path, now=path.stat().st_mtime + train.CURVES_EVERY_S)
+
+
 def test_frozen_backbone_stays_unchanged(sample_dir, tmp_path):
     torch.manual_seed(0)
     initial = models.build_model("resnet18_lstm_patch", hidden_size=32)

@@ -169,11 +169,27 @@ def plot_curves(history: list[dict], baselines: dict[str, float] | None = None,
     return fig
 
 
+# Drawing curves.png costs about 0.4 s on a CPU, as much as an epoch on cached tokens: during a run it is redrawn
+# when the last drawing is this old, and always after the run's (or the session's) last epoch.
+CURVES_EVERY_S = 60.0
+
+
+def curves_due(path: Path, now: float | None = None) -> bool:
+    """Whether curves.png at `path` is missing or older than CURVES_EVERY_S."""
+    try:
+        return (now or time.time()) - path.stat().st_mtime >= CURVES_EVERY_S
+    except OSError:
+        return True
+
+
 def write_history(history: list[dict], out: Path, baselines: dict[str, float] | None = None,
-                  task_weights: dict | None = None) -> None:
-    """history.csv and curves.png in `out`, each written atomically (a reader never sees half a file);
-    `baselines` and `task_weights` as in `plot_curves` (optional: without them no dashed lines)."""
+                  task_weights: dict | None = None, curves: bool = True) -> None:
+    """history.csv and (unless `curves` is False) curves.png in `out`, each written atomically (a reader never
+    sees half a file); `baselines` and `task_weights` as in `plot_curves` (optional: without them no dashed
+    lines)."""
     fsutil.atomic_write_text(out / "history.csv", pd.DataFrame(history).to_csv(index=False))
+    if not curves:
+        return
     fig = plot_curves(history, baselines, task_weights)
     with fsutil.atomic_path(out / "curves.png") as tmp:
         fig.savefig(tmp, format="png", dpi=110)
@@ -429,6 +445,7 @@ class Loop:
         self.model, self.feeds = model, feeds
         self.dev, self.ddp, self.say, self.progress = dev, ddp, say, progress
         self.main = ddp is None or ddp.main
+        self.curves_drawn = 0  # how many epochs curves.png shows (it is not redrawn after every epoch)
         self.amp_dtype, self.scaler = runtime.precision(dev, config.amp)
         self.criterion = losses.build_criterion(feeds.train_targets, config.label_smoothing, config.class_weights,
                                                 config.logit_adjust, config.task_weights).to(dev)
@@ -453,11 +470,15 @@ class Loop:
         return state
 
     def run(self, state: RunState) -> TrainResult:
-        """Epochs until the last, early stopping, or `stop_after` epochs in this session."""
+        """Epochs until the last, early stopping, or `stop_after` epochs in this session; curves.png then shows
+        every epoch (it is redrawn at most every CURVES_EVERY_S during the run)."""
         first, stop_after = state.epoch, self.session.stop_after
         while (not state.stopped and state.epoch < self.config.epochs
                and (stop_after is None or state.epoch < first + stop_after)):
             self.epoch(state)
+        if self.main and state.history and self.curves_drawn != len(state.history):
+            write_history(state.history, self.out, self.feeds.baselines, self.config.task_weights)
+            self.curves_drawn = len(state.history)
         return TrainResult(out=self.out, best_epoch=state.best["epoch"], best_score=state.best["score"],
                            best_metrics=state.best["metrics"], epochs_done=len(state.history),
                            stopped_early=state.stopped, history=state.history)
@@ -477,8 +498,10 @@ class Loop:
         row = history_row(epoch, train_loss, scores, self.optimizer, config, time.time() - t0)
         improved = state.record(row, config.patience, config.epochs)
         if self.main:
+            draw = state.stopped or state.epoch >= config.epochs or curves_due(self.out / "curves.png")
             save_run(self.out, self.model, state, config, self.data_dir, improved, self.optimizer, self.scheduler,
-                     self.scaler, self.feeds.baselines)
+                     self.scaler, self.feeds.baselines, draw)
+            self.curves_drawn = len(state.history) if draw else self.curves_drawn
         distributed.barrier(ddp)  # the files are complete before any rank goes on (or ends)
         self.say(epoch_line(row, config.epochs, improved))
         if state.stopped:
@@ -526,9 +549,10 @@ def history_row(epoch: int, train_loss: float, scores: dict, optimizer, config: 
 
 
 def save_run(out: Path, model: models.MultitaskNet, state: RunState, config: TrainConfig, data_dir: str | Path,
-             improved: bool, optimizer, scheduler, scaler, baselines: dict[str, float] | None = None) -> None:
-    """best.pt (weights, when the epoch improved), last.pt (everything to resume), history and curves (with
-    the majority baselines and the run's task weights)."""
+             improved: bool, optimizer, scheduler, scaler, baselines: dict[str, float] | None = None,
+             curves: bool = True) -> None:
+    """best.pt (weights, when the epoch improved), last.pt (everything to resume), history and (when `curves`)
+    curves.png (with the majority baselines and the run's task weights)."""
     common = dict(epoch=state.epoch, metrics=state.history[-1], best=state.best, train_args=config.to_saved(data_dir),
                   history=state.history, since_best=state.since_best, stopped_early=state.stopped)
     if improved:  # best.pt is for inference: no optimizer state (an AdamW state is 2x the model)
@@ -536,4 +560,4 @@ def save_run(out: Path, model: models.MultitaskNet, state: RunState, config: Tra
     checkpoint.save(checkpoint.model_checkpoint(
         model, **common, optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(),
         scaler=scaler.state_dict() if scaler.is_enabled() else None, rng=runtime.rng_state()), out / "last.pt")
-    write_history(state.history, out, baselines, config.task_weights)
+    write_history(state.history, out, baselines, config.task_weights, curves)
